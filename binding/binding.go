@@ -1,0 +1,57 @@
+// Package binding is the flat surface that gopy compiles into the CPython extension.
+//
+// gopy turns every Go error into RuntimeError and every slice into a handle
+// object whose finalizer calls back into Go, so nothing here returns either:
+// results are plain integers, and a failure is a negative errno that the Python
+// facade (python/pyos) turns into the OSError that os.pipe2 would raise.
+// Argument checking is the facade's job; flags reach this package already
+// converted to a C int.
+package binding
+
+import (
+	"errors"
+
+	"github.com/pyos-project/pyos/pyos"
+	"golang.org/x/sys/unix"
+)
+
+// Pipe2 creates a pipe and returns its fds packed as read<<32 | write, or -errno on failure.
+func Pipe2(flags int) int64 {
+	return pack(pyos.Pipe2(flags))
+}
+
+// Pipe creates a close-on-exec pipe, packed as Pipe2 packs it.
+func Pipe() int64 {
+	return pack(pyos.Pipe())
+}
+
+// ONonblock returns the value of O_NONBLOCK.
+func ONonblock() int { return pyos.O_NONBLOCK }
+
+// OCloexec returns the value of O_CLOEXEC.
+func OCloexec() int { return pyos.O_CLOEXEC }
+
+// ODirect returns the value of O_DIRECT, or -1 where the OS has no packet-mode pipes.
+func ODirect() int {
+	if !pyos.HasODirect {
+		return -1
+	}
+	return pyos.O_DIRECT
+}
+
+// pack encodes a pipe result in one int64, because gopy cannot return (int, int, error).
+func pack(r, w int, err error) int64 {
+	if err != nil {
+		return -int64(errnoOf(err))
+	}
+	return int64(r)<<32 | int64(w)
+}
+
+// errnoOf extracts the errno behind err, falling back to EINVAL for errors without one.
+func errnoOf(err error) unix.Errno {
+	var errno unix.Errno
+	if errors.As(err, &errno) && errno != 0 {
+		return errno
+	}
+	return unix.EINVAL
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Build the pyos CPython extension from the Go binding with gopy.
+
+    python build.py [--python PY] [--tags TAG,...] [--dest DIR]
+
+Steps, each echoed before it runs:
+  1. `go tool gopy gen` writes the cgo stubs and pybindgen script for ./binding;
+  2. `go tool goimports` fixes the stubs' imports (gopy would look for goimports on PATH);
+  3. a first `go build -buildmode=c-shared` writes the header the C wrapper includes;
+  4. pybindgen, run by the target interpreter, writes the CPython wrapper;
+  5. the final `go build -buildmode=c-shared` links Go and the wrapper into one
+     extension module, `_pyosgo<EXT_SUFFIX>`, which is copied into DIR.
+
+gopy's own `build` command is not used: it needs goimports on PATH and links
+libpython, and a manylinux wheel must not (the interpreter provides the symbols).
+gopy's generated Python wrapper is not shipped: it calls os.chdir at import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+BINDING_PACKAGE = "./binding"
+MODULE_NAME = "pyosgo"  # gopy names the extension module _pyosgo
+MIN_GO = (1, 26)
+
+# The generated code's path must be inside the Go module, and a leading "_"
+# keeps it out of `go vet ./...` and `go test ./...`.
+WORK_ROOT = ROOT / "build" / "_gopy"
+
+
+class BuildError(Exception):
+    """A build step failed; the message says what is missing or what failed."""
+
+
+def echo(message: str) -> None:
+    print(message, flush=True)
+
+
+def run(cmd: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> str:
+    """Run cmd, echoing it, and return its stdout; fail with its output on a non-zero exit."""
+    echo(f"$ {shlex.join(cmd)}" + (f"   (in {cwd})" if cwd != ROOT else ""))
+    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        raise BuildError(f"`{shlex.join(cmd)}` failed with exit status {proc.returncode}:\n{proc.stdout}")
+    return proc.stdout
+
+
+def check_go() -> str:
+    go = shutil.which("go")
+    if go is None:
+        raise BuildError(
+            "Go toolchain not found: pyos compiles its extension from Go sources. "
+            f"Install Go {'.'.join(map(str, MIN_GO))} or newer (https://go.dev/dl/) and put `go` on PATH."
+        )
+    out = subprocess.run([go, "env", "GOVERSION"], stdout=subprocess.PIPE, text=True).stdout.strip()
+    match = re.match(r"go(\d+)\.(\d+)", out)
+    if match is None or tuple(map(int, match.groups())) < MIN_GO:
+        raise BuildError(f"Go {'.'.join(map(str, MIN_GO))} or newer is needed; {go} is {out or 'unknown'}.")
+    return go
+
+
+def check_c_compiler(go: str) -> None:
+    cc = subprocess.run([go, "env", "CC"], stdout=subprocess.PIPE, text=True).stdout.strip() or "gcc"
+    if shutil.which(shlex.split(cc)[0]) is None:
+        raise BuildError(f"C compiler `{cc}` not found: cgo needs one to build the extension (install gcc or clang).")
+
+
+def python_config(python: str) -> dict[str, str]:
+    """Ask the target interpreter for its headers, extension suffix and pybindgen."""
+    probe = (
+        "import json, sysconfig, importlib.util\n"
+        "print(json.dumps({'include': sysconfig.get_path('include'),"
+        " 'ext_suffix': sysconfig.get_config_var('EXT_SUFFIX'),"
+        " 'pybindgen': importlib.util.find_spec('pybindgen') is not None}))"
+    )
+    try:
+        out = subprocess.run([python, "-c", probe], stdout=subprocess.PIPE, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as err:
+        raise BuildError(f"cannot run the target Python interpreter {python}: {err}") from err
+    cfg = json.loads(out)
+    header = Path(cfg["include"]) / "Python.h"
+    if not header.is_file():
+        raise BuildError(
+            f"Python headers not found: {header} is missing. "
+            "Install the development headers for this interpreter (e.g. python3-dev)."
+        )
+    if not cfg["pybindgen"]:
+        raise BuildError(
+            f"pybindgen is not installed for {python}: gopy needs it to generate the CPython wrapper. "
+            "Run `pip install pybindgen` (pip install . declares it as a build requirement)."
+        )
+    return cfg
+
+
+def unlink_libpython(stubs: Path) -> None:
+    """Drop gopy's link flags so the extension takes Python's symbols from the interpreter that loads it."""
+    text = stubs.read_text()
+    # macOS refuses undefined symbols in a shared library unless told they come from the loader.
+    flags = "-undefined dynamic_lookup" if sys.platform == "darwin" else ""
+    new, count = re.subn(r"^#cgo LDFLAGS:.*$", f"#cgo LDFLAGS: {flags}".rstrip(), text, flags=re.M)
+    if count != 1:
+        raise BuildError(f"gopy's output changed: expected one '#cgo LDFLAGS' line in {stubs}, found {count}")
+    stubs.write_text(new)
+
+
+def build(python: str, dest: Path, tags: list[str]) -> Path:
+    """Build the extension for python with the given Go build tags and copy it into dest."""
+    go = check_go()
+    check_c_compiler(go)
+    cfg = python_config(python)
+
+    work = WORK_ROOT / "-".join([cfg["ext_suffix"].strip(".").removesuffix(".so"), *tags])
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+
+    env = dict(os.environ, CGO_ENABLED="1")
+    tag_args = ["-tags", ",".join(tags)] if tags else []
+    run([go, "tool", "gopy", "gen", "-no-make", f"-vm={python}", f"-output={work}", f"-name={MODULE_NAME}",
+         "-dynamic-link=true", *([f"-build-tags={','.join(tags)}"] if tags else []), BINDING_PACKAGE], env=env)
+    stubs = work / f"{MODULE_NAME}.go"
+    unlink_libpython(stubs)
+    run([go, "tool", "goimports", "-w", str(stubs)], env=env)
+    run([go, "build", "-buildmode=c-shared", *tag_args, "-o", f"{MODULE_NAME}_go.so", "."], cwd=work, env=env)
+    run([python, "build.py"], cwd=work, env=env)
+
+    module_file = f"_{MODULE_NAME}{cfg['ext_suffix']}"
+    env["CGO_CFLAGS"] = f"-I{cfg['include']} -fPIC -O2"
+    env["CGO_LDFLAGS"] = ""
+    run([go, "build", "-buildmode=c-shared", "-trimpath", *tag_args, "-ldflags=-s -w", "-o", module_file, "."],
+        cwd=work, env=env)
+
+    dest.mkdir(parents=True, exist_ok=True)
+    target = dest / module_file
+    shutil.copyfile(work / module_file, target)
+    echo(f"built {target}")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--python", default=sys.executable, help="interpreter to build for (default: this one)")
+    parser.add_argument("--tags", default="", help="comma-separated Go build tags")
+    parser.add_argument("--dest", type=Path, default=ROOT / "python" / "pyos", help="where to put the extension")
+    args = parser.parse_args(argv)
+    try:
+        build(args.python, args.dest, [t for t in args.tags.split(",") if t])
+    except BuildError as err:
+        print(f"build.py: error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

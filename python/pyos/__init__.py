@@ -1,0 +1,86 @@
+"""pipe2 as a drop-in for os.pipe2, implemented in Go.
+
+``pyos.pipe2(flags)`` takes the same argument, returns the same value and
+raises the same exceptions as ``os.pipe2(flags)``. The work is done by the Go
+package github.com/pyos-project/pyos/pyos, reached through a flat gopy binding
+(the ``_pyosgo`` extension): integers in, integers out, a failure as a negative
+errno. This module owns everything a Python caller sees: argument handling and
+the errno to OSError mapping.
+"""
+
+from __future__ import annotations
+
+import operator as _operator
+import os as _os
+
+from . import _pyosgo
+
+__all__ = ["O_CLOEXEC", "O_DIRECT", "O_NONBLOCK", "pipe", "pipe2"]
+
+O_NONBLOCK: int = _pyosgo.binding_ONonblock()
+O_CLOEXEC: int = _pyosgo.binding_OCloexec()
+if _pyosgo.binding_ODirect() >= 0:
+    O_DIRECT: int = _pyosgo.binding_ODirect()
+else:
+    __all__.remove("O_DIRECT")
+
+_INT_MIN = -(2**31)
+_INT_MAX = 2**31 - 1
+_FD_MASK = 2**32 - 1
+_NO_ARGUMENT = object()
+
+
+def pipe2(flags: int = _NO_ARGUMENT, /, *args: object, **kwargs: object) -> tuple[int, int]:  # type: ignore[assignment]
+    """Create a pipe with flags set atomically on both ends; return (read_fd, write_fd).
+
+    flags can be constructed by ORing together one or more of O_NONBLOCK, O_CLOEXEC
+    and, where the OS has it, O_DIRECT. Like os.pipe2, the ends are inheritable
+    unless O_CLOEXEC is given.
+    """
+    if args or kwargs or flags is _NO_ARGUMENT:
+        raise _call_error("pipe2", "exactly one argument", len(args) + (flags is not _NO_ARGUMENT), kwargs)
+    if type(flags) is not int:
+        flags = _as_c_int(flags)
+    elif not _INT_MIN <= flags <= _INT_MAX:
+        raise OverflowError("Python int too large to convert to C int")
+    return _unpack(_pyosgo.binding_Pipe2(flags))
+
+
+def pipe(*args: object, **kwargs: object) -> tuple[int, int]:
+    """Create a pipe whose ends are not inheritable, as os.pipe does; return (read_fd, write_fd)."""
+    if args or kwargs:
+        raise _call_error("pipe", "no arguments", len(args), kwargs)
+    return _unpack(_pyosgo.binding_Pipe())
+
+
+def _unpack(packed: int) -> tuple[int, int]:
+    if packed < 0:
+        # OSError(errno, strerror) picks the same subclass that os.pipe2's PyErr_SetFromErrno does.
+        raise OSError(-packed, _os.strerror(-packed))
+    return packed >> 32, packed & _FD_MASK
+
+
+def _call_error(name: str, expected: str, given: int, kwargs: dict[str, object]) -> TypeError:
+    """The TypeError CPython raises for a METH_O / METH_NOARGS builtin called wrongly."""
+    if kwargs:
+        return TypeError(f"pyos.{name}() takes no keyword arguments")
+    return TypeError(f"pyos.{name}() takes {expected} ({given} given)")
+
+
+def _as_c_int(obj: object) -> int:
+    """Convert obj as CPython converts an argument to a C int, raising the same errors."""
+    try:
+        value = _operator.index(obj)
+    except TypeError:
+        if hasattr(type(obj), "__index__"):
+            raise  # __index__ itself failed; CPython propagates the same error
+        value = None
+    if value is None:
+        # Without __index__, let CPython's own C-int converter decide, so that the error
+        # is this interpreter's to the letter: 3.9 says "integer argument expected, got
+        # float" and accepts __int__ with a DeprecationWarning; 3.10+ rejects both.
+        _os.WIFEXITED(obj)  # type: ignore[arg-type]
+        value = int(obj)  # type: ignore[call-overload]  # reached on 3.9 only, for __int__-only objects
+    if not _INT_MIN <= value <= _INT_MAX:
+        raise OverflowError("Python int too large to convert to C int")
+    return value

@@ -1,0 +1,44 @@
+"""setuptools glue: build_ext hands the extension to build.py, which drives gopy."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = Path(__file__).resolve().parent
+
+
+def load_gopy_builder():
+    # Loaded by path: a module named "build" could be shadowed by PyPI's build package.
+    spec = importlib.util.spec_from_file_location("pyos_gopy_build", ROOT / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class GopyBuildExt(build_ext):
+    """Build each extension with build.py instead of compiling C sources."""
+
+    def build_extension(self, ext: Extension) -> None:
+        builder = load_gopy_builder()
+        target = Path(self.get_ext_fullpath(ext.name))
+        tags = [t for t in os.environ.get("PYOS_GO_TAGS", "").split(",") if t]
+        try:
+            built = builder.build(sys.executable, target.parent, tags)
+        except builder.BuildError as err:
+            sys.exit(f"error: building the pyos extension failed: {err}")
+        if built != target:
+            built.replace(target)
+
+
+setup(
+    # The sources are the Go package and its binding; the list only tells
+    # setuptools that there is a platform-specific extension to build.
+    ext_modules=[Extension("pyos._pyosgo", sources=["binding/binding.go"])],
+    cmdclass={"build_ext": GopyBuildExt},
+)
