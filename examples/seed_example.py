@@ -1,0 +1,37 @@
+"""The seed example with os.pipe2 replaced by pyos.pipe2, made deterministic.
+
+The original leaves the parent racing the child: it neither closes w nor waits,
+so the child may read before anything is written. Here the parent closes w and
+waits, and the child reads until EOF. What it prints is what the original's code
+prints.
+"""
+
+import os
+import select
+
+import pyos
+
+flags = os.O_NONBLOCK
+r, w = pyos.pipe2(flags)
+
+pid = os.fork()
+if pid > 0:
+    os.close(r)
+    print("Parent process is writing")
+    text = b"Hello child process"
+    os.write(w, text)
+    print("Written text:", text.decode())
+    os.close(w)
+    os.waitpid(pid, 0)
+else:
+    os.close(w)
+    print("\nChild Process is reading")
+    r = os.fdopen(r, "rb")
+    data = b""
+    while True:
+        select.select([r], [], [])  # the fd is non-blocking: wait for data or EOF
+        chunk = r.read()
+        if chunk == b"":
+            break
+        data += chunk or b""
+    print("Read text:", data.decode())

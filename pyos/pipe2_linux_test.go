@@ -1,0 +1,31 @@
+package pyos_test
+
+import (
+	"testing"
+
+	"github.com/pyos-project/pyos/pyos"
+	"golang.org/x/sys/unix"
+)
+
+func TestPipe2ODirectKeepsPacketBoundaries(t *testing.T) {
+	r, w, err := pyos.Pipe2(pyos.O_DIRECT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closePipe(t, r, w)
+	for _, packet := range []string{"ab", "cde"} {
+		if _, err := unix.Write(w, []byte(packet)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buf := make([]byte, 64)
+	for _, want := range []string{"ab", "cde"} {
+		n, err := unix.Read(r, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(buf[:n]); got != want {
+			t.Errorf("read %q, want the packet %q", got, want)
+		}
+	}
+}

@@ -1,0 +1,158 @@
+"""pyos.pipe2 handles every kind of argument exactly as os.pipe2 does, compared at run time."""
+
+from __future__ import annotations
+
+import enum
+import fractions
+import decimal
+import os
+
+import pytest
+
+import pyos
+from support import call_and_capture
+
+
+class IndexReturning:
+    def __init__(self, value):
+        self.value = value
+
+    def __index__(self):
+        return self.value
+
+    def __repr__(self):
+        return f"IndexReturning({self.value!r})"
+
+
+class IndexRaising:
+    def __index__(self):
+        raise ValueError("no index here")
+
+
+class IntOnly:
+    def __int__(self):
+        return 0
+
+
+class IntSubclass(int):
+    pass
+
+
+class Flags(enum.IntFlag):
+    NONBLOCK = os.O_NONBLOCK
+    CLOEXEC = os.O_CLOEXEC
+
+
+class WeirdInt(int):
+    def __index__(self):  # never called: an int subclass converts without __index__
+        raise AssertionError("__index__ called on an int subclass")
+
+
+# (args, kwargs) that os.pipe2 rejects, each with a name for the test id.
+BAD_CALLS = {
+    "no argument": ((), {}),
+    "two arguments": ((0, 0), {}),
+    "three arguments": ((0, 0, 0), {}),
+    "keyword": ((), {"flags": 0}),
+    "positional and keyword": ((0,), {"flags": 0}),
+    "too many and keyword": ((0, 1), {"x": 1}),
+    "float": ((1.5,), {}),
+    "float zero": ((0.0,), {}),
+    "nan": ((float("nan"),), {}),
+    "str": (("0",), {}),
+    "bytes": ((b"0",), {}),
+    "bytearray": ((bytearray(b"0"),), {}),
+    "None": ((None,), {}),
+    "complex": ((1j,), {}),
+    "list": (([],), {}),
+    "tuple": (((0,),), {}),
+    "dict": (({},), {}),
+    "object": ((object(),), {}),
+    "Decimal": ((decimal.Decimal(0),), {}),
+    "Fraction": ((fractions.Fraction(0),), {}),
+    "only __int__": ((IntOnly(),), {}),
+    "__index__ returns str": ((IndexReturning("0"),), {}),
+    "__index__ returns float": ((IndexReturning(0.0),), {}),
+    "__index__ raises": ((IndexRaising(),), {}),
+    "__index__ returns bool True": ((IndexReturning(True),), {}),
+    "__index__ returns too big": ((IndexReturning(2**40),), {}),
+    "INT_MAX + 1": ((2**31,), {}),
+    "INT_MIN - 1": ((-(2**31) - 1,), {}),
+    "2**32 | O_NONBLOCK": ((2**32 | os.O_NONBLOCK,), {}),
+    "2**63": ((2**63,), {}),
+    "2**64": ((2**64,), {}),
+    "-2**100": ((-(2**100),), {}),
+    "-1": ((-1,), {}),
+    "True (O_WRONLY)": ((True,), {}),
+    "O_RDWR": ((os.O_RDWR,), {}),
+    "O_APPEND": ((os.O_APPEND,), {}),
+    "junk bit 1<<30": ((1 << 30,), {}),
+    "INT_MIN": ((-(2**31),), {}),
+    "INT_MAX": ((2**31 - 1,), {}),
+    "int subclass -1": ((IntSubclass(-1),), {}),
+    "O_NONBLOCK | O_RDWR": ((os.O_NONBLOCK | os.O_RDWR,), {}),
+}
+
+GOOD_CALLS = {
+    "0": ((0,), {}),
+    "False": ((False,), {}),
+    "IntFlag": ((Flags.NONBLOCK | Flags.CLOEXEC,), {}),
+    "int subclass": ((IntSubclass(os.O_CLOEXEC),), {}),
+    "int subclass with __index__": ((WeirdInt(os.O_NONBLOCK),), {}),
+    "__index__": ((IndexReturning(os.O_NONBLOCK),), {}),
+    "empty **kwargs": ((0,), {}),
+}
+
+
+def test_the_bad_input_table_is_large_enough():
+    assert len(BAD_CALLS) >= 30
+
+
+@pytest.mark.parametrize("args, kwargs", BAD_CALLS.values(), ids=BAD_CALLS.keys())
+def test_bad_input_fails_exactly_as_os_pipe2(args, kwargs):
+    expected = call_and_capture(os.pipe2, *args, **kwargs)
+    actual = call_and_capture(pyos.pipe2, *args, **kwargs)
+    assert expected.exc_type is not None, "os.pipe2 accepted an input listed as bad"
+    assert actual == expected
+
+
+@pytest.mark.parametrize("args, kwargs", GOOD_CALLS.values(), ids=GOOD_CALLS.keys())
+def test_good_input_succeeds_exactly_as_os_pipe2(args, kwargs):
+    expected = call_and_capture(os.pipe2, *args, **kwargs)
+    actual = call_and_capture(pyos.pipe2, *args, **kwargs)
+    assert expected.exc_type is None
+    assert actual == expected
+    assert actual.result_types == (tuple, int, int)
+
+
+def test_oserror_is_exactly_oserror_with_errno_and_strerror():
+    with pytest.raises(OSError) as info:
+        pyos.pipe2(-1)
+    assert type(info.value) is OSError
+    assert info.value.args == (22, "Invalid argument")
+    assert (info.value.errno, info.value.strerror, info.value.filename) == (22, "Invalid argument", None)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs", [((1,), {}), ((), {"x": 1}), ((1, 2), {}), ((), {})], ids=["one", "keyword", "two", "none"]
+)
+def test_pipe_takes_arguments_exactly_as_os_pipe(args, kwargs):
+    expected = call_and_capture(os.pipe, *args, **kwargs)
+    actual = call_and_capture(pyos.pipe, *args, **kwargs)
+    assert actual == expected
+
+
+@pytest.mark.parametrize("returned", [os.O_CLOEXEC, "not an int", -1], ids=["valid", "non-int", "einval"])
+def test_index_is_called_as_often_as_os_pipe2_calls_it(returned):
+    def calls_made(pipe2):
+        calls = []
+
+        class Counting:
+            def __index__(self):
+                calls.append(1)
+                return returned
+
+        call_and_capture(pipe2, Counting())
+        return len(calls)
+
+    assert calls_made(pyos.pipe2) == calls_made(os.pipe2) == 1

@@ -1,0 +1,91 @@
+"""Every flag combination gives ends in the same state as os.pipe2's."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+
+import pyos
+from support import EndState, call_and_capture
+
+FLAG_NAMES = ["O_NONBLOCK", "O_CLOEXEC", "O_DIRECT"]
+COMBINATIONS = [c for n in range(len(FLAG_NAMES) + 1) for c in itertools.combinations(FLAG_NAMES, n)]
+
+
+def flags_of(names):
+    value = 0
+    for name in names:
+        value |= getattr(pyos, name)
+    return value
+
+
+@pytest.mark.parametrize("name", FLAG_NAMES)
+def test_constants_carry_os_values(name):
+    assert getattr(pyos, name) == getattr(os, name)
+    assert type(getattr(pyos, name)) is int
+
+
+def test_all_eight_combinations_are_covered():
+    assert len({flags_of(c) for c in COMBINATIONS}) == 8
+
+
+@pytest.mark.parametrize("names", COMBINATIONS, ids=lambda c: "|".join(c) or "0")
+def test_both_ends_match_os_pipe2(names):
+    flags = flags_of(names)
+    expected = call_and_capture(os.pipe2, flags)
+    actual = call_and_capture(pyos.pipe2, flags)
+    assert expected.ends is not None and actual.ends is not None
+    assert actual == expected
+    read_end, write_end = actual.ends
+    for end in (read_end, write_end):
+        assert end.inheritable == ("O_CLOEXEC" not in names)
+        assert end.blocking == ("O_NONBLOCK" not in names)
+    assert read_end.fl & os.O_ACCMODE == os.O_RDONLY
+    assert write_end.fl & os.O_ACCMODE == os.O_WRONLY
+
+
+def test_pipe_matches_os_pipe_non_inheritable_and_blocking():
+    expected = call_and_capture(os.pipe)
+    actual = call_and_capture(pyos.pipe)
+    assert actual == expected
+    assert actual.ends is not None
+    for end in actual.ends:
+        assert end == EndState(fl=end.fl, fd_flags=end.fd_flags, inheritable=False, blocking=True)
+
+
+def test_returned_fds_are_a_working_pipe():
+    r, w = pyos.pipe2(0)
+    try:
+        assert os.write(w, b"through") == 7
+        assert os.read(r, 100) == b"through"
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+@pytest.mark.parametrize("pipe2", [os.pipe2, pyos.pipe2], ids=["os", "pyos"])
+def test_o_direct_keeps_packet_boundaries(pipe2):
+    r, w = pipe2(pyos.O_DIRECT | pyos.O_NONBLOCK)
+    try:
+        for packet in (b"ab", b"cde", b"f"):
+            os.write(w, packet)
+        assert [os.read(r, 100) for _ in range(3)] == [b"ab", b"cde", b"f"]
+        with pytest.raises(BlockingIOError):
+            os.read(r, 100)
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_without_o_direct_writes_merge():
+    # The control for the packet test: without O_DIRECT, a read returns both writes at once.
+    r, w = pyos.pipe2(0)
+    try:
+        os.write(w, b"ab")
+        os.write(w, b"cde")
+        assert os.read(r, 100) == b"abcde"
+    finally:
+        os.close(r)
+        os.close(w)

@@ -1,0 +1,50 @@
+"""The tests run against the installed package, so a packaging mistake fails them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pyos
+
+PACKAGE_DIR = Path(pyos.__file__).resolve().parent
+SOURCE_TREE = Path(__file__).resolve().parents[1]
+
+
+def test_pyos_is_imported_from_site_packages_not_the_source_tree():
+    site_dirs = {Path(sysconfig.get_paths()[key]).resolve() for key in ("purelib", "platlib")}
+    assert PACKAGE_DIR.parent in site_dirs
+    assert PACKAGE_DIR != SOURCE_TREE / "python" / "pyos"
+
+
+def test_package_ships_the_facade_the_extension_and_py_typed_only():
+    files = sorted(p.name for p in PACKAGE_DIR.iterdir() if p.name != "__pycache__")
+    ext_suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    assert files == sorted(["__init__.py", "py.typed", f"_pyosgo{ext_suffix}"])
+
+
+def test_import_has_no_side_effects_of_gopys_wrapper():
+    # gopy's generated wrapper calls os.chdir and imports inspect at import time.
+    code = (
+        "import os, sys\n"
+        "os.chdir('/')\n"
+        "import pyos\n"
+        "assert os.getcwd() == '/', os.getcwd()\n"
+        "assert 'inspect' not in sys.modules\n"
+        "assert not any(name.endswith(('.go', '.binding')) for name in sys.modules), sorted(sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-I", "-c", code], check=True)
+
+
+def test_extension_does_not_link_libpython():
+    ext = PACKAGE_DIR / f"_pyosgo{sysconfig.get_config_var('EXT_SUFFIX')}"
+    needed = subprocess.run(["ldd", str(ext)], stdout=subprocess.PIPE, text=True, check=True).stdout
+    assert "libc.so" in needed  # ldd really listed the dependencies
+    assert "libpython" not in needed
+
+
+def test_public_names():
+    assert set(pyos.__all__) == {"O_CLOEXEC", "O_DIRECT", "O_NONBLOCK", "pipe", "pipe2"}
+    assert (PACKAGE_DIR / "py.typed").is_file()
