@@ -6,10 +6,17 @@
 // facade (python/pyos) turns into the OSError that os.pipe2 would raise.
 // Argument checking is the facade's job; flags reach this package already
 // converted to a C int.
+//
+// Each entry point runs with the calling thread locked (runtime.LockOSThread).
+// A thread Go starts from a locked thread is cloned by Go's template thread, not
+// by the caller, so every OS thread of Go's inherits the name the facade gave the
+// thread that loaded the runtime; that is how the facade tells Go's threads from
+// the user's when it decides whether a fork needs CPython's multi-threading warning.
 package binding
 
 import (
 	"errors"
+	"runtime"
 
 	"github.com/pyos-project/pyos/pyos"
 	"golang.org/x/sys/unix"
@@ -17,12 +24,30 @@ import (
 
 // Pipe2 creates a pipe and returns its fds packed as read<<32 | write, or -errno on failure.
 func Pipe2(flags int) int64 {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	return pack(pyos.Pipe2(flags))
 }
 
 // Pipe creates a close-on-exec pipe, packed as Pipe2 packs it.
 func Pipe() int64 {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	return pack(pyos.Pipe())
+}
+
+// BeforeFork takes the fork lock before the host process forks.
+func BeforeFork() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	pyos.LockForFork()
+}
+
+// AfterForkInParent releases the fork lock in the parent once the fork is done.
+func AfterForkInParent() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	pyos.UnlockAfterFork()
 }
 
 // ONonblock returns the value of O_NONBLOCK.

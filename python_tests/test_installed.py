@@ -22,7 +22,7 @@ def test_pyos_is_imported_from_site_packages_not_the_source_tree():
 def test_package_ships_the_facade_the_extension_and_py_typed_only():
     files = sorted(p.name for p in PACKAGE_DIR.iterdir() if p.name != "__pycache__")
     ext_suffix = sysconfig.get_config_var("EXT_SUFFIX")
-    assert files == sorted(["__init__.py", "py.typed", f"_pyosgo{ext_suffix}"])
+    assert files == sorted(["__init__.py", "_fork.py", "_goruntime.py", "py.typed", f"_pyosgo{ext_suffix}"])
 
 
 def test_import_has_no_side_effects_of_gopys_wrapper():
@@ -46,5 +46,5 @@ def test_extension_does_not_link_libpython():
 
 
 def test_public_names():
-    assert set(pyos.__all__) == {"O_CLOEXEC", "O_DIRECT", "O_NONBLOCK", "pipe", "pipe2"}
+    assert set(pyos.__all__) == {"O_CLOEXEC", "O_DIRECT", "O_NONBLOCK", "fork", "pipe", "pipe2"}
     assert (PACKAGE_DIR / "py.typed").is_file()

@@ -4,8 +4,9 @@
 raises the same exceptions as ``os.pipe2(flags)``. The work is done by the Go
 package github.com/pyos-project/pyos/pyos, reached through a flat gopy binding
 (the ``_pyosgo`` extension): integers in, integers out, a failure as a negative
-errno. This module owns everything a Python caller sees: argument handling and
-the errno to OSError mapping.
+errno. This module owns everything a Python caller sees: argument handling, the
+errno to OSError mapping, and routing: in a process forked from this one, calls
+are served by CPython's os module and never enter Go (see _fork).
 """
 
 from __future__ import annotations
@@ -13,9 +14,19 @@ from __future__ import annotations
 import operator as _operator
 import os as _os
 
-from . import _pyosgo
+from . import _fork
+from ._goruntime import load_extension as _load_extension
 
-__all__ = ["O_CLOEXEC", "O_DIRECT", "O_NONBLOCK", "pipe", "pipe2"]
+__all__ = ["O_CLOEXEC", "O_DIRECT", "O_NONBLOCK", "fork", "pipe", "pipe2"]
+
+_pyosgo = _load_extension()
+_fork.install_hooks(_pyosgo)
+
+# os.fork itself: pyos's at-fork hooks already keep the child out of Go and keep
+# Go's own threads from triggering CPython's multi-threading warning, and being
+# the very same function keeps CPython's warning, when other threads do exist,
+# pointing at the caller's line rather than at pyos.
+fork = _os.fork
 
 O_NONBLOCK: int = _pyosgo.binding_ONonblock()
 O_CLOEXEC: int = _pyosgo.binding_OCloexec()
@@ -43,6 +54,8 @@ def pipe2(flags: int = _NO_ARGUMENT, /, *args: object, **kwargs: object) -> tupl
         flags = _as_c_int(flags)
     elif not _INT_MIN <= flags <= _INT_MAX:
         raise OverflowError("Python int too large to convert to C int")
+    if _fork.in_child:
+        return _fork.child_pipe2(flags)
     return _unpack(_pyosgo.binding_Pipe2(flags))
 
 
@@ -50,6 +63,8 @@ def pipe(*args: object, **kwargs: object) -> tuple[int, int]:
     """Create a pipe whose ends are not inheritable, as os.pipe does; return (read_fd, write_fd)."""
     if args or kwargs:
         raise _call_error("pipe", "no arguments", len(args), kwargs)
+    if _fork.in_child:
+        return _fork.child_pipe()
     return _unpack(_pyosgo.binding_Pipe())
 
 

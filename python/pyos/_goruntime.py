@@ -1,0 +1,52 @@
+"""Loading the Go extension, and telling its runtime's OS threads from everyone else's.
+
+Loading the extension starts the Go runtime, which runs on OS threads of its own.
+CPython 3.12+ counts every OS thread when it decides to warn that fork() in a
+multi-threaded process may deadlock the child; Go's threads would trigger that
+warning on every fork, although pyos makes sure a forked child never runs Go.
+
+Go starts its first thread from the thread that loads the library, and, because
+the binding locks the calling thread whenever Python enters Go, every later Go
+thread is cloned from a Go thread. Linux threads inherit the name (comm) of the
+thread that creates them, so naming the loading thread GO_THREAD_NAME during the
+load marks every thread Go will ever have. /proc/self/task then tells them apart.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+
+GO_THREAD_NAME = "pyos-go"
+_OWN_THREAD_NAME = "/proc/thread-self/comm"
+_TASKS = "/proc/self/task"
+
+
+def load_extension() -> ModuleType:
+    """Import pyos._pyosgo, starting the Go runtime with its threads named GO_THREAD_NAME."""
+    try:
+        with open(_OWN_THREAD_NAME) as f:
+            own_name = f.read().rstrip("\n")
+        with open(_OWN_THREAD_NAME, "w") as f:
+            f.write(GO_THREAD_NAME)
+    except OSError:  # no /proc: Go's threads stay unnamed and are counted as foreign
+        return importlib.import_module("pyos._pyosgo")
+    try:
+        return importlib.import_module("pyos._pyosgo")
+    finally:
+        with open(_OWN_THREAD_NAME, "w") as f:
+            f.write(own_name)
+
+
+def count_threads_not_go() -> int:
+    """Count this process's OS threads that do not belong to the Go runtime, the caller's included."""
+    count = 0
+    for tid in os.listdir(_TASKS):
+        try:
+            with open(f"{_TASKS}/{tid}/comm") as f:
+                is_go = f.read() == GO_THREAD_NAME + "\n"
+        except FileNotFoundError:  # the thread has exited since the listing
+            continue
+        count += not is_go
+    return count
