@@ -1,9 +1,9 @@
-"""The seed example with os.pipe2 replaced by pyos.pipe2, made deterministic.
+"""The seed example with os.pipe2 and os.fork replaced by pyos's, made deterministic.
 
 The original leaves the parent racing the child: it neither closes w nor waits,
 so the child may read before anything is written. Here the parent closes w and
 waits, and the child reads until EOF. What it prints is what the original's code
-prints.
+prints (seed_example.out, with stdout block-buffered).
 """
 
 import os
@@ -14,7 +14,7 @@ import pyos
 flags = os.O_NONBLOCK
 r, w = pyos.pipe2(flags)
 
-pid = os.fork()
+pid = pyos.fork()
 if pid > 0:
     os.close(r)
     print("Parent process is writing")

@@ -10,9 +10,9 @@ PyOS_AfterFork_Child), switch a child over to CPython's own primitives:
 
 - before:           take Go's fork lock (syscall.ForkLock, write side), so that no
                     pipe is half made when the process forks; and, on CPython
-                    3.12+, silence the multi-threading warning if Go's runtime
-                    threads are the only other threads;
-- after_in_parent:  release both;
+                    3.12+, silence the multi-threading warning for this fork if
+                    Go's runtime threads are the only other threads;
+- after_in_parent:  release Go's fork lock;
 - after_in_child:   mark the process as a forked child. From then on pyos serves
                     every call with the functions below, which use os only, and
                     never touches Go again, its lock included.
@@ -33,12 +33,14 @@ in_child = False
 
 # CPython 3.12+ warns in the parent on fork() from a process with more than one
 # OS thread: "This process (pid=N) is multi-threaded, use of fork() may lead to
-# deadlocks in the child."
+# deadlocks in the child." 3.12 warns before the after_in_parent hooks run, 3.13
+# after them, so the filter that silences it stays in place until the next fork's
+# before hook decides again; it matches nothing but that warning.
 _WARNS_ON_FORK_WITH_THREADS = sys.version_info >= (3, 12)
+_FORK_WARNING = r"This process \(pid=\d+\) is multi-threaded, use of \w+\(\) may lead to deadlocks in the child\."
+
 # gopy gives every Go function without results a goRun argument: true runs it as a goroutine.
 _ON_THIS_THREAD = False
-
-_FORK_WARNING = r"This process \(pid=\d+\) is multi-threaded, use of \w+\(\) may lead to deadlocks in the child\."
 
 
 def child_pipe2(flags: int) -> tuple[int, int]:
@@ -54,34 +56,42 @@ class _ForkHooks:
     def __init__(self, go: object) -> None:
         self._go = go
         self._locked = False
-        self._silencer: warnings.catch_warnings | None = None
+        self._silencing_filter: tuple[object, ...] | None = None
 
     def before(self) -> None:
         if in_child:
             return
         self._go.binding_BeforeFork(_ON_THIS_THREAD)  # type: ignore[attr-defined]
         self._locked = True
-        # With no other thread about, changing the warning filters cannot race anyone.
-        if _WARNS_ON_FORK_WITH_THREADS and count_threads_not_go() <= 1:
-            self._silencer = warnings.catch_warnings()
-            self._silencer.__enter__()
-            warnings.filterwarnings("ignore", message=_FORK_WARNING, category=DeprecationWarning)
+        if _WARNS_ON_FORK_WITH_THREADS:
+            self._stop_silencing()
+            if count_threads_not_go() <= 1:
+                # Go's threads are the only others: they never run in the child.
+                warnings.filterwarnings("ignore", message=_FORK_WARNING, category=DeprecationWarning)
+                self._silencing_filter = warnings.filters[0]
 
-    def _restore_warnings(self) -> None:
-        if self._silencer is not None:
-            self._silencer.__exit__(None, None, None)
-            self._silencer = None
+    def _stop_silencing(self) -> None:
+        if self._silencing_filter is not None:
+            filters = warnings.filters
+            for i, entry in enumerate(filters):
+                if entry is self._silencing_filter:
+                    del filters[i]
+                    break
+            self._silencing_filter = None
 
     def after_in_parent(self) -> None:
-        self._restore_warnings()
         if self._locked:  # unlocking Go's lock when not held would abort the process
             self._locked = False
             self._go.binding_AfterForkInParent(_ON_THIS_THREAD)  # type: ignore[attr-defined]
 
     def after_in_child(self) -> None:
         global in_child
-        self._restore_warnings()
         in_child = True
+        # The child has no Go threads: CPython's own judgement applies to its forks.
+        self._stop_silencing()
+        # The child's copy of Go's lock stays held for good: the child never enters Go,
+        # and its own forks must not try to release it.
+        self._locked = False
 
 
 def install_hooks(go: object) -> None:

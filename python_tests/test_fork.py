@@ -1,0 +1,155 @@
+"""A forked child never enters Go, and pyos adds no fork warning of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import pyos
+
+HERE = Path(__file__).resolve().parent
+
+
+def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_forked_child_serves_every_function_without_entering_go():
+    # In the child, every entry point of the extension is replaced by a tripwire
+    # that kills the child: any call into Go, from pyos's functions or from its
+    # at-fork hooks (the child forks a grandchild), fails the test.
+    proc = run_python(
+        """
+        import os, sys
+        sys.path.insert(0, %r)
+        import pyos
+        from fork_stress import exercise_every_public_function
+
+        ext = sys.modules["pyos._pyosgo"]
+        pid = os.fork()
+        if pid == 0:
+            def tripwire(*args):
+                os.write(2, b"entered Go in a forked child\\n")
+                os._exit(3)
+            for name in dir(ext):
+                if callable(getattr(ext, name)):
+                    setattr(ext, name, tripwire)
+            exercise_every_public_function()
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+        """
+        % str(HERE)
+    )
+    assert proc.stdout.strip() == "0", proc.stderr
+
+
+def test_tripwire_catches_a_call_into_go():
+    # The control for the test above: the tripwire fires when Go is called.
+    proc = run_python(
+        """
+        import os, sys
+        import pyos
+        ext = sys.modules["pyos._pyosgo"]
+        def tripwire(*args):
+            os._exit(3)
+        ext.binding_Pipe2 = tripwire
+        pyos.pipe2(0)
+        """
+    )
+    assert proc.returncode == 3
+
+
+def test_fork_stress_no_child_hangs_or_fails():
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "fork_stress.py"), "500"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=180,
+        env={**os.environ, "GOGC": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report == {**report, "forks": 500, "ok": 500, "failed": 0, "hung": 0, "pool": "ok"}, proc.stderr
+
+
+FORK_SCRIPT = """
+import os, sys, threading, time
+if "pyos" in sys.argv:
+    import pyos
+    r, w = pyos.pipe2(os.O_NONBLOCK)
+    fork = pyos.fork if "pyos.fork" in sys.argv else os.fork
+else:
+    r, w = os.pipe2(os.O_NONBLOCK)
+    fork = os.fork
+if "thread-later" in sys.argv:  # a first fork with no other thread about
+    pid = fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+if "thread" in sys.argv or "thread-later" in sys.argv:
+    stop = threading.Event()
+    threading.Thread(target=stop.wait).start()
+pid = fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+if "thread" in sys.argv or "thread-later" in sys.argv:
+    stop.set()
+"""
+
+
+def stderr_of_fork(tmp_path: Path, *args: str) -> str:
+    script = tmp_path / "fork_script.py"
+    script.write_text(FORK_SCRIPT)
+    proc = subprocess.run(
+        [sys.executable, str(script), *args], stderr=subprocess.PIPE, text=True, timeout=60, check=True
+    )
+    return re.sub(r"pid=\d+", "pid=N", proc.stderr)
+
+
+@pytest.mark.parametrize("fork", ["os.fork", "pyos.fork"])
+def test_pyos_adds_no_fork_warning(tmp_path, fork):
+    without_pyos = stderr_of_fork(tmp_path)
+    assert without_pyos == ""
+    assert stderr_of_fork(tmp_path, "pyos", fork) == without_pyos
+
+
+@pytest.mark.parametrize("threads", ["thread", "thread-later"])
+@pytest.mark.parametrize("fork", ["os.fork", "pyos.fork"])
+def test_user_threads_still_get_cpythons_fork_warning(tmp_path, fork, threads):
+    # Whatever CPython says about a fork with a user thread running (a warning
+    # pointing at the fork line on 3.12+, nothing before), it says with pyos too,
+    # also after an earlier fork whose warning pyos silenced.
+    without_pyos = stderr_of_fork(tmp_path, threads)
+    with_pyos = stderr_of_fork(tmp_path, threads, "pyos", fork)
+    assert with_pyos == without_pyos
+    if sys.version_info >= (3, 12):
+        assert "DeprecationWarning: This process (pid=N) is multi-threaded" in with_pyos
+        fork_line = FORK_SCRIPT.splitlines().index("pid = fork()") + 1
+        assert f"fork_script.py:{fork_line}:" in with_pyos  # the caller's line, not pyos's
+
+
+def test_go_threads_are_named_and_only_they():
+    names = [Path(f"/proc/self/task/{tid}/comm").read_text().strip() for tid in os.listdir("/proc/self/task")]
+    assert "pyos-go" in names
+    assert Path("/proc/thread-self/comm").read_text().strip() != "pyos-go"  # the loader's name was restored
+
+
+def test_fork_is_os_fork():
+    assert pyos.fork is os.fork

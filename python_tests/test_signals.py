@@ -1,0 +1,101 @@
+"""Signals behave as in a Python without Go, with pyos loaded and used."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import pyos
+
+SIGPIPE_BIT = 1 << (signal.SIGPIPE - 1)
+
+
+@pytest.fixture(autouse=True)
+def pyos_in_use():
+    r, w = pyos.pipe2(pyos.O_CLOEXEC)  # the Go runtime is loaded and has been entered
+    os.close(r)
+    os.close(w)
+
+
+def test_sigint_raises_keyboard_interrupt():
+    code = textwrap.dedent(
+        """
+        import os, signal, time
+        import pyos
+        pyos.pipe2(0)
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(10)
+        except KeyboardInterrupt:
+            print("KeyboardInterrupt")
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, timeout=30)
+    assert proc.stdout.strip() == "KeyboardInterrupt"
+    assert proc.returncode == 0
+
+
+def test_write_to_broken_pipe_raises_broken_pipe_error():
+    r, w = pyos.pipe2(0)
+    os.close(r)
+    try:
+        with pytest.raises(BrokenPipeError):
+            os.write(w, b"x")
+    finally:
+        os.close(w)
+
+
+def test_alarm_handler_runs():
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(signum))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        deadline = time.monotonic() + 10
+        while not fired and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert fired == [signal.SIGALRM]
+
+
+def test_sigchld_handler_runs():
+    fired = []
+    previous = signal.signal(signal.SIGCHLD, lambda signum, frame: fired.append(signum))
+    try:
+        pid = pyos.fork()
+        if pid == 0:
+            os._exit(0)
+        deadline = time.monotonic() + 10
+        while not fired and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.waitpid(pid, 0)
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
+    assert signal.SIGCHLD in fired
+
+
+def signal_masks(status: str) -> dict[str, int]:
+    return {
+        line.split(":")[0]: int(line.split()[1], 16)
+        for line in status.splitlines()
+        if line.startswith(("SigIgn", "SigBlk"))
+    }
+
+
+def test_subprocess_sees_default_sigpipe():
+    status = subprocess.run(["cat", "/proc/self/status"], stdout=subprocess.PIPE, text=True, check=True).stdout
+    masks = signal_masks(status)
+    assert set(masks) == {"SigIgn", "SigBlk"}
+    assert not masks["SigIgn"] & SIGPIPE_BIT
+    assert not masks["SigBlk"] & SIGPIPE_BIT
+    # And a writer into a closed pipe dies of SIGPIPE, as by default.
+    writer = subprocess.Popen(["yes"], stdout=subprocess.PIPE)
+    writer.stdout.close()
+    assert writer.wait(timeout=30) == -signal.SIGPIPE
