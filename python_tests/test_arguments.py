@@ -104,15 +104,18 @@ GOOD_CALLS = {
 }
 
 
-def test_the_bad_input_table_is_large_enough():
-    assert len(BAD_CALLS) >= 30
+def test_the_bad_input_table_is_bad_and_large_enough():
+    # CPython 3.9 still accepts Decimal and __int__-only objects (with a
+    # DeprecationWarning); the comparison below follows whatever os.pipe2 does.
+    rejected = [name for name, (args, kwargs) in BAD_CALLS.items() if call_and_capture(os.pipe2, *args, **kwargs).exc_type]
+    assert len(rejected) >= 30
+    assert len(rejected) >= len(BAD_CALLS) - 2
 
 
 @pytest.mark.parametrize("args, kwargs", BAD_CALLS.values(), ids=BAD_CALLS.keys())
 def test_bad_input_fails_exactly_as_os_pipe2(args, kwargs):
     expected = call_and_capture(os.pipe2, *args, **kwargs)
     actual = call_and_capture(pyos.pipe2, *args, **kwargs)
-    assert expected.exc_type is not None, "os.pipe2 accepted an input listed as bad"
     assert actual == expected
 
 
