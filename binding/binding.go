@@ -56,12 +56,12 @@ func ONonblock() int { return pyos.O_NONBLOCK }
 // OCloexec returns the value of O_CLOEXEC.
 func OCloexec() int { return pyos.O_CLOEXEC }
 
-// ODirect returns the value of O_DIRECT, or -1 where the OS has no packet-mode pipes.
-func ODirect() int {
-	if !pyos.HasODirect {
-		return -1
+// HaveNativePipe2 returns 1 where Pipe2 is the pipe2 system call, 0 where it is emulated.
+func HaveNativePipe2() int {
+	if pyos.HaveNativePipe2 {
+		return 1
 	}
-	return pyos.O_DIRECT
+	return 0
 }
 
 // pack encodes a pipe result in one int64, because gopy cannot return (int, int, error).

@@ -16,6 +16,10 @@ import (
 const emfileChildEnv = "PYOS_TEST_EMFILE_CHILD"
 
 func TestMain(m *testing.M) {
+	if os.Getenv(seedChildEnv) != "" {
+		seedChild()
+		os.Exit(0)
+	}
 	if os.Getenv(emfileChildEnv) != "" {
 		if err := emfileChild(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -55,10 +59,7 @@ func closePipe(t testing.TB, r, w int) {
 }
 
 func flagCombinations() []int {
-	bits := []int{pyos.O_NONBLOCK, pyos.O_CLOEXEC}
-	if pyos.HasODirect {
-		bits = append(bits, pyos.O_DIRECT)
-	}
+	bits := append([]int{pyos.O_NONBLOCK, pyos.O_CLOEXEC}, osSpecificFlags...)
 	var combos []int
 	for mask := 0; mask < 1<<len(bits); mask++ {
 		flags := 0
@@ -92,13 +93,7 @@ func TestPipe2AppliesFlagsToBothEnds(t *testing.T) {
 				if got, want := fl&pyos.O_NONBLOCK != 0, flags&pyos.O_NONBLOCK != 0; got != want {
 					t.Errorf("%s end: O_NONBLOCK set = %v, want %v", end, got, want)
 				}
-				// Linux keeps O_DIRECT on the write end only (fs/pipe.c, create_pipe_files):
-				// packet mode is a property of the writes, tested in TestPipe2ODirectKeepsPacketBoundaries.
-				if pyos.HasODirect && end == "write" {
-					if got, want := fl&pyos.O_DIRECT != 0, flags&pyos.O_DIRECT != 0; got != want {
-						t.Errorf("%s end: O_DIRECT set = %v, want %v", end, got, want)
-					}
-				}
+				checkOSSpecificFlags(t, end, fl, flags)
 				if got, want := fdfl&unix.FD_CLOEXEC != 0, flags&pyos.O_CLOEXEC != 0; got != want {
 					t.Errorf("%s end: FD_CLOEXEC set = %v, want %v", end, got, want)
 				}
@@ -186,8 +181,10 @@ func emfileChild() error {
 		return err
 	}
 	// countFDs itself holds one fd open while it reads, so open-1 are in use.
-	limit := uint64(open + 8)
-	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: limit, Max: limit}); err != nil {
+	var limit unix.Rlimit
+	setRlimitField(&limit.Cur, open+8)
+	setRlimitField(&limit.Max, open+8)
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &limit); err != nil {
 		return fmt.Errorf("setrlimit: %w", err)
 	}
 	var held []int
@@ -228,6 +225,11 @@ func emfileChild() error {
 		return fmt.Errorf("with one free slot: %d fds before the failed Pipe2, %d after", before, after)
 	}
 	return nil
+}
+
+// setRlimitField sets an rlimit bound, int64 on FreeBSD and uint64 elsewhere.
+func setRlimitField[T int64 | uint64](field *T, value int) {
+	*field = T(value)
 }
 
 func ExamplePipe2() {

@@ -1,3 +1,5 @@
+//go:build linux && !pyos_emulate
+
 package pyos_test
 
 import (
@@ -27,5 +29,20 @@ func TestPipe2ODirectKeepsPacketBoundaries(t *testing.T) {
 		if got := string(buf[:n]); got != want {
 			t.Errorf("read %q, want the packet %q", got, want)
 		}
+	}
+}
+
+var osSpecificFlags = []int{pyos.O_DIRECT}
+
+// checkOSSpecificFlags checks O_DIRECT, which Linux keeps on the write end only
+// (fs/pipe.c, create_pipe_files): packet mode is a property of the writes, tested
+// in TestPipe2ODirectKeepsPacketBoundaries.
+func checkOSSpecificFlags(t *testing.T, end string, fl, flags int) {
+	t.Helper()
+	if end != "write" {
+		return
+	}
+	if got, want := fl&pyos.O_DIRECT != 0, flags&pyos.O_DIRECT != 0; got != want {
+		t.Errorf("%s end: O_DIRECT set = %v, want %v", end, got, want)
 	}
 }

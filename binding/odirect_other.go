@@ -1,0 +1,6 @@
+//go:build unix && (!linux || pyos_emulate)
+
+package binding
+
+// ODirect returns the value of O_DIRECT, or -1 where Pipe2 has no packet mode.
+func ODirect() int { return -1 }

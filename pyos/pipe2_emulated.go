@@ -1,0 +1,63 @@
+//go:build unix && (!(linux || freebsd || netbsd || openbsd || dragonfly || solaris || illumos) || pyos_emulate)
+
+package pyos
+
+import (
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// HaveNativePipe2 reports whether Pipe2 is the pipe2 system call (true) or an emulation under the fork lock (false).
+const HaveNativePipe2 = false
+
+// emulatedFlags are the flags the emulation can apply; pipe2(2) rejects others with EINVAL, and so does Pipe2.
+const emulatedFlags = O_NONBLOCK | O_CLOEXEC
+
+// pipe2 emulates pipe2 with pipe and fcntl under the read side of syscall.ForkLock.
+//
+// The lock is what makes the emulation atomic with respect to fork: Go's
+// ForkExec and the fork hooks of the Python facade (through LockForFork) take
+// its write side, so no child is created between pipe and FD_CLOEXEC, and no
+// exec'd program inherits an end meant to be close-on-exec.
+func pipe2(flags int) (r, w int, err error) {
+	return pipe2Locked(flags, syscall.ForkLock.RLocker())
+}
+
+func pipe2Locked(flags int, forkLock interface {
+	Lock()
+	Unlock()
+}) (r, w int, err error) {
+	if flags&^emulatedFlags != 0 {
+		return -1, -1, os.NewSyscallError("pipe2", unix.EINVAL)
+	}
+	forkLock.Lock()
+	defer forkLock.Unlock()
+	var fds [2]int
+	if err := unix.Pipe(fds[:]); err != nil {
+		return -1, -1, os.NewSyscallError("pipe", err)
+	}
+	for _, fd := range fds {
+		if err := setFlags(fd, flags); err != nil {
+			unix.Close(fds[0])
+			unix.Close(fds[1])
+			return -1, -1, err
+		}
+	}
+	return fds[0], fds[1], nil
+}
+
+func setFlags(fd, flags int) error {
+	if flags&O_CLOEXEC != 0 {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+			return os.NewSyscallError("fcntl", err)
+		}
+	}
+	if flags&O_NONBLOCK != 0 {
+		if err := unix.SetNonblock(fd, true); err != nil {
+			return os.NewSyscallError("fcntl", err)
+		}
+	}
+	return nil
+}
