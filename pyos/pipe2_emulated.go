@@ -4,6 +4,7 @@ package pyos
 
 import (
 	"os"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -25,10 +26,7 @@ func pipe2(flags int) (r, w int, err error) {
 	return pipe2Locked(flags, syscall.ForkLock.RLocker())
 }
 
-func pipe2Locked(flags int, forkLock interface {
-	Lock()
-	Unlock()
-}) (r, w int, err error) {
+func pipe2Locked(flags int, forkLock sync.Locker) (r, w int, err error) {
 	if flags&^emulatedFlags != 0 {
 		return -1, -1, os.NewSyscallError("pipe2", unix.EINVAL)
 	}

@@ -29,10 +29,7 @@ func childFDs(t *testing.T) []string {
 // in several goroutines while others exec `ls /proc/self/fd`, and returns the fds
 // the children saw beyond those a child sees with no pipes being made (ls's own,
 // and whatever non-close-on-exec fds the test process was started with).
-func raceEmulatedPipesAgainstExec(t *testing.T, forkLock interface {
-	Lock()
-	Unlock()
-}) (leaked []string) {
+func raceEmulatedPipesAgainstExec(t *testing.T, forkLock sync.Locker) (leaked []string) {
 	t.Helper()
 	baseline := map[string]bool{}
 	for _, fd := range childFDs(t) {
