@@ -11,18 +11,23 @@ PYTHON ?= python3
 VENV   ?= .venv
 VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.pyos-installed
+# A second venv whose extension is built with -tags pyos_emulate: pipe2 emulated on Linux.
+EMU_VENV  := .venv-emulated
+EMU_STAMP := $(EMU_VENV)/.pyos-installed
+CROSS_OS  := darwin freebsd netbsd openbsd
+CROSS_ARCH := amd64 arm64
 
 GO_SOURCES := $(wildcard pyos/*.go binding/*.go) go.mod go.sum
 PACKAGE_SOURCES := $(GO_SOURCES) $(wildcard python/pyos/*.py python/pyos/py.typed) build.py setup.py pyproject.toml
 
-.PHONY: all demo test go-test py-test seed-pythons bench fork-control install clean
+.PHONY: all demo test go-test go-cross py-test py-test-emulated seed-pythons bench fork-control install clean
 
 all: test
 
-$(VENV)/.venv-ready: requirements-test.txt
-	$(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --quiet --upgrade pip
-	$(VPY) -m pip install --quiet -r requirements-test.txt
+%/.venv-ready: requirements-test.txt
+	$(PYTHON) -m venv $*
+	$*/bin/python -m pip install --quiet --upgrade pip
+	$*/bin/python -m pip install --quiet -r requirements-test.txt
 	touch $@
 
 # pip builds the wheel in an isolated environment with the build deps from
@@ -31,20 +36,38 @@ $(STAMP): $(VENV)/.venv-ready $(PACKAGE_SOURCES)
 	$(VPY) -m pip install --force-reinstall --no-deps .
 	touch $@
 
+$(EMU_STAMP): $(EMU_VENV)/.venv-ready $(PACKAGE_SOURCES)
+	PYOS_GO_TAGS=pyos_emulate $(EMU_VENV)/bin/python -m pip install --force-reinstall --no-deps .
+	touch $@
+
 install: $(STAMP)
 
 demo: $(STAMP)
 	env -u PYTHONUNBUFFERED $(VPY) examples/seed_example.py
 
-test: go-test py-test seed-pythons
+test: go-test go-cross py-test py-test-emulated seed-pythons
 
+# The Go tests both ways: native pipe2, and the emulation forced on with pyos_emulate.
 go-test:
 	go vet ./...
+	go vet -tags pyos_emulate ./...
 	go test -count=1 ./...
+	go test -count=1 -tags pyos_emulate ./...
+
+# The Go package and binding vet and build, without cgo, for the OSes this machine cannot run.
+go-cross:
+	@set -e; for os in $(CROSS_OS); do for arch in $(CROSS_ARCH); do \
+		echo "GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go vet ./pyos ./binding && go build ./pyos ./binding"; \
+		GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go vet ./pyos ./binding; \
+		GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go build ./pyos ./binding; \
+	done; done
 
 # pytest runs from the venv's bin, so the import of pyos finds the installed package.
 py-test: $(STAMP)
 	$(VENV)/bin/pytest python_tests
+
+py-test-emulated: $(EMU_STAMP)
+	$(EMU_VENV)/bin/pytest python_tests
 
 # The seed example, with pyos.fork, on every CPython 3.9-3.13 the machine has: exact output, empty stderr.
 seed-pythons: $(STAMP)
@@ -57,4 +80,4 @@ bench: $(STAMP)
 	$(VPY) bench/bench_pipe2.py
 
 clean:
-	rm -rf $(VENV) .venvs build dist python/*.egg-info python/pyos/_pyosgo*.so
+	rm -rf $(VENV) $(EMU_VENV) .venvs build dist python/*.egg-info python/pyos/_pyosgo*.so

@@ -10,7 +10,8 @@ import pytest
 import pyos
 from support import EndState, call_and_capture
 
-FLAG_NAMES = ["O_NONBLOCK", "O_CLOEXEC", "O_DIRECT"]
+# O_DIRECT only where pyos's pipe2 offers packet mode: Linux's pipe2 system call, not the emulation.
+FLAG_NAMES = [name for name in ("O_NONBLOCK", "O_CLOEXEC", "O_DIRECT") if hasattr(pyos, name)]
 COMBINATIONS = [c for n in range(len(FLAG_NAMES) + 1) for c in itertools.combinations(FLAG_NAMES, n)]
 
 
@@ -27,8 +28,24 @@ def test_constants_carry_os_values(name):
     assert type(getattr(pyos, name)) is int
 
 
-def test_all_eight_combinations_are_covered():
-    assert len({flags_of(c) for c in COMBINATIONS}) == 8
+def test_o_direct_is_offered_exactly_where_pipe2_is_native():
+    assert hasattr(pyos, "O_DIRECT") == pyos.HAVE_NATIVE_PIPE2
+    assert ("O_DIRECT" in pyos.__all__) == pyos.HAVE_NATIVE_PIPE2
+
+
+def test_every_combination_is_covered():
+    assert len({flags_of(c) for c in COMBINATIONS}) == (8 if pyos.HAVE_NATIVE_PIPE2 else 4)
+
+
+def test_emulation_rejects_o_direct_like_any_unknown_flag():
+    # os.pipe2 accepts O_DIRECT; the emulation cannot honour it, so it says EINVAL as a
+    # kernel without packet pipes would. Natively, pyos accepts it as os.pipe2 does.
+    expected = call_and_capture(os.pipe2, os.O_DIRECT)
+    actual = call_and_capture(pyos.pipe2, os.O_DIRECT)
+    if pyos.HAVE_NATIVE_PIPE2:
+        assert actual == expected
+    else:
+        assert (actual.exc_type, actual.exc_args) == (OSError, (22, "Invalid argument"))
 
 
 @pytest.mark.parametrize("names", COMBINATIONS, ids=lambda c: "|".join(c) or "0")
@@ -67,7 +84,11 @@ def test_returned_fds_are_a_working_pipe():
 
 @pytest.mark.parametrize("pipe2", [os.pipe2, pyos.pipe2], ids=["os", "pyos"])
 def test_o_direct_keeps_packet_boundaries(pipe2):
-    r, w = pipe2(pyos.O_DIRECT | pyos.O_NONBLOCK)
+    if pipe2 is pyos.pipe2 and not pyos.HAVE_NATIVE_PIPE2:
+        with pytest.raises(OSError):
+            pipe2(os.O_DIRECT | os.O_NONBLOCK)
+        return
+    r, w = pipe2(os.O_DIRECT | os.O_NONBLOCK)
     try:
         for packet in (b"ab", b"cde", b"f"):
             os.write(w, packet)

@@ -46,5 +46,8 @@ def test_extension_does_not_link_libpython():
 
 
 def test_public_names():
-    assert set(pyos.__all__) == {"O_CLOEXEC", "O_DIRECT", "O_NONBLOCK", "fork", "pipe", "pipe2"}
+    expected = {"HAVE_NATIVE_PIPE2", "O_CLOEXEC", "O_NONBLOCK", "fork", "pipe", "pipe2"}
+    assert set(pyos.__all__) == expected | ({"O_DIRECT"} if pyos.HAVE_NATIVE_PIPE2 else set())
+    assert all(hasattr(pyos, name) for name in pyos.__all__)
+    assert type(pyos.HAVE_NATIVE_PIPE2) is bool
     assert (PACKAGE_DIR / "py.typed").is_file()

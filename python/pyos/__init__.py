@@ -17,7 +17,7 @@ import os as _os
 from . import _fork
 from ._goruntime import load_extension as _load_extension
 
-__all__ = ["O_CLOEXEC", "O_DIRECT", "O_NONBLOCK", "fork", "pipe", "pipe2"]
+__all__ = ["HAVE_NATIVE_PIPE2", "O_CLOEXEC", "O_DIRECT", "O_NONBLOCK", "fork", "pipe", "pipe2"]
 
 _pyosgo = _load_extension()
 _fork.install_hooks(_pyosgo)
@@ -27,6 +27,10 @@ _fork.install_hooks(_pyosgo)
 # the very same function keeps CPython's warning, when other threads do exist,
 # pointing at the caller's line rather than at pyos.
 fork = _os.fork
+
+#: True where pipe2 is the pipe2 system call; False where pyos emulates it with
+#: pipe and fcntl under a fork lock (macOS, or a build with the pyos_emulate tag).
+HAVE_NATIVE_PIPE2: bool = _fork.native_pipe2
 
 O_NONBLOCK: int = _pyosgo.binding_ONonblock()
 O_CLOEXEC: int = _pyosgo.binding_OCloexec()

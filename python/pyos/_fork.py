@@ -15,7 +15,9 @@ PyOS_AfterFork_Child), switch a child over to CPython's own primitives:
 - after_in_parent:  release Go's fork lock;
 - after_in_child:   mark the process as a forked child. From then on pyos serves
                     every call with the functions below, which use os only, and
-                    never touches Go again, its lock included.
+                    never touches Go again, its lock included. Where pyos's pipe2
+                    is emulated, so is the child's, under a lock of the child's own
+                    that its forks take in place of Go's.
 
 A raw fork() from C that does not call PyOS_AfterFork_Child is not seen; CPython
 itself does not support running Python in such a child.
@@ -23,13 +25,18 @@ itself does not support running Python in such a child.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
+import threading
 import warnings
 
-from ._goruntime import count_threads_not_go
+from ._goruntime import only_go_threads_besides_caller
 
 in_child = False
+native_pipe2 = True  # set by install_hooks: whether the Go side uses the pipe2 system call
+_child_fork_lock = threading.Lock()
+_EMULATED_FLAGS = os.O_NONBLOCK | os.O_CLOEXEC
 
 # CPython 3.12+ warns in the parent on fork() from a process with more than one
 # OS thread: "This process (pid=N) is multi-threaded, use of fork() may lead to
@@ -44,8 +51,24 @@ _ON_THIS_THREAD = False
 
 
 def child_pipe2(flags: int) -> tuple[int, int]:
-    """pipe2 for a forked child: os.pipe2 itself, so the result and errors are CPython's."""
-    return os.pipe2(flags)
+    """pipe2 for a forked child: os.pipe2 itself, or the emulation the Go side uses."""
+    if native_pipe2:
+        return os.pipe2(flags)  # type: ignore[attr-defined,no-any-return]
+    if flags & ~_EMULATED_FLAGS:
+        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+    with _child_fork_lock:
+        r, w = os.pipe()  # not inheritable from the start
+        try:
+            for fd in (r, w):
+                if not flags & os.O_CLOEXEC:
+                    os.set_inheritable(fd, True)
+                if flags & os.O_NONBLOCK:
+                    os.set_blocking(fd, False)
+        except BaseException:
+            os.close(r)
+            os.close(w)
+            raise
+    return r, w
 
 
 def child_pipe() -> tuple[int, int]:
@@ -60,12 +83,13 @@ class _ForkHooks:
 
     def before(self) -> None:
         if in_child:
+            _child_fork_lock.acquire()
             return
         self._go.binding_BeforeFork(_ON_THIS_THREAD)  # type: ignore[attr-defined]
         self._locked = True
         if _WARNS_ON_FORK_WITH_THREADS:
             self._stop_silencing()
-            if count_threads_not_go() <= 1:
+            if only_go_threads_besides_caller():
                 # Go's threads are the only others: they never run in the child.
                 warnings.filterwarnings("ignore", message=_FORK_WARNING, category=DeprecationWarning)
                 self._silencing_filter = warnings.filters[0]
@@ -80,12 +104,17 @@ class _ForkHooks:
             self._silencing_filter = None
 
     def after_in_parent(self) -> None:
+        if in_child:
+            _child_fork_lock.release()
+            return
         if self._locked:  # unlocking Go's lock when not held would abort the process
             self._locked = False
             self._go.binding_AfterForkInParent(_ON_THIS_THREAD)  # type: ignore[attr-defined]
 
     def after_in_child(self) -> None:
-        global in_child
+        global in_child, _child_fork_lock
+        if in_child:  # a grandchild: the lock was taken by the fork that made it
+            _child_fork_lock = threading.Lock()
         in_child = True
         # The child has no Go threads: CPython's own judgement applies to its forks.
         self._stop_silencing()
@@ -96,5 +125,7 @@ class _ForkHooks:
 
 def install_hooks(go: object) -> None:
     """Register the at-fork hooks for the loaded extension go."""
+    global native_pipe2
+    native_pipe2 = bool(go.binding_HaveNativePipe2())  # type: ignore[attr-defined]
     hooks = _ForkHooks(go)
     os.register_at_fork(before=hooks.before, after_in_parent=hooks.after_in_parent, after_in_child=hooks.after_in_child)

@@ -39,14 +39,21 @@ def load_extension() -> ModuleType:
             f.write(own_name)
 
 
-def count_threads_not_go() -> int:
-    """Count this process's OS threads that do not belong to the Go runtime, the caller's included."""
+def only_go_threads_besides_caller() -> bool:
+    """Whether every OS thread of this process but the caller's belongs to the Go runtime.
+
+    False where /proc cannot tell (not Linux): then no thread is taken for Go's.
+    """
+    try:
+        tids = os.listdir(_TASKS)
+    except OSError:
+        return False
     count = 0
-    for tid in os.listdir(_TASKS):
+    for tid in tids:
         try:
             with open(f"{_TASKS}/{tid}/comm") as f:
                 is_go = f.read() == GO_THREAD_NAME + "\n"
         except FileNotFoundError:  # the thread has exited since the listing
             continue
         count += not is_go
-    return count
+    return count <= 1
