@@ -2,6 +2,8 @@
 # make test   set everything up and run every Go and Python test
 # make bench  compare pyos.pipe2 with os.pipe2 per call
 # make fork-control  the fork stress with children that enter Go: shows the hazard the harness catches
+# make dist   sdist + manylinux wheel in dist/, each installed into a fresh venv and checked
+# make test-all  the pytest suite under every CPython 3.9-3.13 the machine has
 #
 # Everything is fetched by the project itself: the venv and the Python tools from
 # PyPI, gopy and goimports through go.mod (go tool). Nothing is taken from PATH
@@ -20,7 +22,7 @@ CROSS_ARCH := amd64 arm64
 GO_SOURCES := $(wildcard pyos/*.go binding/*.go) go.mod go.sum
 PACKAGE_SOURCES := $(GO_SOURCES) $(wildcard python/pyos/*.py python/pyos/py.typed) build.py setup.py pyproject.toml
 
-.PHONY: all demo test go-test go-cross py-test py-test-emulated seed-pythons bench fork-control install clean
+.PHONY: all demo test go-test go-cross lint py-test py-test-emulated seed-pythons dist test-all bench fork-control install clean
 
 all: test
 
@@ -45,7 +47,19 @@ install: $(STAMP)
 demo: $(STAMP)
 	env -u PYTHONUNBUFFERED $(VPY) examples/seed_example.py
 
-test: go-test go-cross py-test py-test-emulated seed-pythons
+test: go-test go-cross lint py-test py-test-emulated seed-pythons dist
+
+PY_SOURCES := python python_tests examples bench build.py setup.py
+
+$(VENV)/.lint-ready: $(VENV)/.venv-ready requirements-lint.txt
+	$(VPY) -m pip install --quiet -r requirements-lint.txt
+	touch $@
+
+# mypy checks the package against its source (the extension through its stub) and the examples.
+lint: $(VENV)/.lint-ready
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
+	$(VENV)/bin/mypy python/pyos examples
 
 # The Go tests both ways: native pipe2, and the emulation forced on with pyos_emulate.
 go-test:
@@ -73,11 +87,25 @@ py-test-emulated: $(EMU_STAMP)
 seed-pythons: $(STAMP)
 	$(VPY) python_tests/run_across_pythons.py seed
 
+test-all:
+	$(PYTHON) python_tests/run_across_pythons.py pytest
+
+# pyproject-build, not `python -m build`: from the repository root, -m would find build.py.
+dist: $(VENV)/.venv-ready requirements-dist.txt
+	$(VPY) -m pip install --quiet -r requirements-dist.txt
+	rm -rf dist
+	$(VENV)/bin/pyproject-build --outdir dist .
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/auditwheel show dist/*-linux_*.whl
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/auditwheel repair --wheel-dir dist dist/*-linux_*.whl
+	rm dist/*-linux_*.whl
+	$(VPY) python_tests/check_dist.py dist
+
 fork-control: $(STAMP)
 	GOGC=1 $(VPY) -W ignore::DeprecationWarning python_tests/fork_stress.py 200 --enter-go-in-child
 
 bench: $(STAMP)
-	$(VPY) bench/bench_pipe2.py
+	$(VPY) -m pip install --quiet -r bench/requirements.txt
+	$(VPY) bench/pipe2_bench.py
 
 clean:
 	rm -rf $(VENV) $(EMU_VENV) .venvs build dist python/*.egg-info python/pyos/_pyosgo*.so

@@ -113,6 +113,81 @@ def unlink_libpython(stubs: Path) -> None:
     stubs.write_text(new)
 
 
+# gopy releases the GIL inside each Go wrapper with C.PyEval_SaveThread and
+# C.PyEval_RestoreThread: two calls from Go back into C (cgocall), which cost more
+# than pipe2's own user-space work. The GIL is released in the C wrapper instead.
+_GO_GIL_RELEASE = re.compile(
+    r"^(?P<head>func binding_\w+\(.*\{\n)"
+    r"\t_saved_thread := C\.PyEval_SaveThread\(\)\n\tdefer C\.PyEval_RestoreThread\(_saved_thread\)\n",
+    re.M,
+)
+_C_BINDING_CALL = re.compile(r"^(?P<indent>[ \t]+)(?P<call>(?:retval = )?binding_\w+\([^;]*\);)$", re.M)
+
+
+def release_gil_in_c(stubs: Path, wrapper: Path) -> int:
+    """Move the GIL release of every binding call from gopy's Go stubs into pybindgen's C wrapper.
+
+    Returns the number of calls moved; fails if the Go and C sides do not match.
+    """
+    go_source, go_count = _GO_GIL_RELEASE.subn(r"\g<head>", stubs.read_text())
+    binding_funcs = len(re.findall(r"^func binding_\w+\(", go_source, flags=re.M))
+    c_source, c_count = _C_BINDING_CALL.subn(
+        lambda m: f"{m['indent']}Py_BEGIN_ALLOW_THREADS\n{m['indent']}{m['call']}\n{m['indent']}Py_END_ALLOW_THREADS",
+        wrapper.read_text(),
+    )
+    if not binding_funcs or c_count != binding_funcs:
+        raise BuildError(
+            f"gopy's output changed: {binding_funcs} binding functions in {stubs.name}, "
+            f"{c_count} binding calls in {wrapper.name}"
+        )
+    if go_count != binding_funcs:
+        raise BuildError(f"gopy's output changed: {go_count} of {binding_funcs} Go binding stubs release the GIL")
+    stubs.write_text(go_source)
+    wrapper.write_text(c_source)
+    return c_count
+
+
+# pybindgen parses even a single integer argument with PyArg_ParseTupleAndKeywords
+# (METH_VARARGS|METH_KEYWORDS) and builds results with Py_BuildValue. For the
+# one-int64 binding calls the wrapper is made METH_O with PyLong_AsLongLong; the
+# facade has already checked the argument, so only the parsing machinery goes.
+_C_ONE_INT64_WRAPPER = re.compile(
+    r"(?P<name>_wrap__pyosgo_binding_\w+)"
+    r"\(PyObject \* PYBINDGEN_UNUSED\(dummy\), PyObject \*args, PyObject \*kwargs\)\n"
+    r"\{\n(?P<decls>(?:    [^\n]*;\n)*?)"
+    r"    const char \*keywords\[\] = \{\"(?P<arg>\w+)\", NULL\};\n\n"
+    r"    if \(!PyArg_ParseTupleAndKeywords\(args, kwargs, "
+    r"\(char \*\) \"L\", \(char \*\*\) keywords, &(?P=arg)\)\) \{\n"
+    r"        return NULL;\n    \}\n"
+)
+
+
+def parse_one_int64_with_meth_o(wrapper: Path) -> list[str]:
+    """Turn pybindgen's wrappers of one-int64 functions into METH_O functions; return their names."""
+    source = wrapper.read_text()
+    names: list[str] = []
+
+    def as_meth_o(m: re.Match[str]) -> str:
+        names.append(m["name"])
+        return (
+            f"{m['name']}(PyObject *PYBINDGEN_UNUSED(dummy), PyObject *arg)\n{{\n{m['decls']}\n"
+            f"    {m['arg']} = PyLong_AsLongLong(arg);\n"
+            f"    if ({m['arg']} == -1 && PyErr_Occurred()) {{\n        return NULL;\n    }}\n"
+        )
+
+    source = _C_ONE_INT64_WRAPPER.sub(as_meth_o, source)
+    for name in names:
+        prototype = f"PyObject * {name}(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs);"
+        entry = f"(PyCFunction) {name}, METH_KEYWORDS|METH_VARARGS"
+        if source.count(prototype) != 1 or source.count(entry) != 1:
+            raise BuildError(f"gopy's output changed: no single prototype and method entry for {name}")
+        source = source.replace(prototype, f"PyObject * {name}(PyObject *dummy, PyObject *arg);")
+        source = source.replace(entry, f"(PyCFunction) {name}, METH_O")
+    source = source.replace('Py_BuildValue((char *) "L", retval)', "PyLong_FromLongLong(retval)")
+    wrapper.write_text(source)
+    return names
+
+
 def build(python: str, dest: Path, tags: list[str]) -> Path:
     """Build the extension for python with the given Go build tags and copy it into dest."""
     go = check_go()
@@ -126,19 +201,42 @@ def build(python: str, dest: Path, tags: list[str]) -> Path:
 
     env = dict(os.environ, CGO_ENABLED="1")
     tag_args = ["-tags", ",".join(tags)] if tags else []
-    run([go, "tool", "gopy", "gen", "-no-make", f"-vm={python}", f"-output={work}", f"-name={MODULE_NAME}",
-         "-dynamic-link=true", *([f"-build-tags={','.join(tags)}"] if tags else []), BINDING_PACKAGE], env=env)
+    run(
+        [
+            go,
+            "tool",
+            "gopy",
+            "gen",
+            "-no-make",
+            f"-vm={python}",
+            f"-output={work}",
+            f"-name={MODULE_NAME}",
+            "-dynamic-link=true",
+            *([f"-build-tags={','.join(tags)}"] if tags else []),
+            BINDING_PACKAGE,
+        ],
+        env=env,
+    )
     stubs = work / f"{MODULE_NAME}.go"
     unlink_libpython(stubs)
     run([go, "tool", "goimports", "-w", str(stubs)], env=env)
     run([go, "build", "-buildmode=c-shared", *tag_args, "-o", f"{MODULE_NAME}_go.so", "."], cwd=work, env=env)
     run([python, "build.py"], cwd=work, env=env)
+    moved = release_gil_in_c(stubs, work / f"{MODULE_NAME}.c")
+    echo(f"moved the GIL release of {moved} binding calls from the Go stubs into the C wrapper")
+    fast = parse_one_int64_with_meth_o(work / f"{MODULE_NAME}.c")
+    if "_wrap__pyosgo_binding_Pipe2" not in fast:
+        raise BuildError("gopy's output changed: binding_Pipe2's wrapper was not recognised")
+    echo(f"made {', '.join(fast)} METH_O")
 
     module_file = f"_{MODULE_NAME}{cfg['ext_suffix']}"
     env["CGO_CFLAGS"] = f"-I{cfg['include']} -fPIC -O2"
     env["CGO_LDFLAGS"] = ""
-    run([go, "build", "-buildmode=c-shared", "-trimpath", *tag_args, "-ldflags=-s -w", "-o", module_file, "."],
-        cwd=work, env=env)
+    run(
+        [go, "build", "-buildmode=c-shared", "-trimpath", *tag_args, "-ldflags=-s -w", "-o", module_file, "."],
+        cwd=work,
+        env=env,
+    )
 
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / module_file

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -11,6 +12,14 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
+
+
+def go_package_version() -> str:
+    """The release named in pyos/version.go, the single source of the version."""
+    match = re.search(r'^const Version = "([^"]+)"$', (ROOT / "pyos" / "version.go").read_text(), re.M)
+    if match is None:
+        raise SystemExit('error: no `const Version = "..."` in pyos/version.go')
+    return match[1]
 
 
 def load_gopy_builder():
@@ -37,6 +46,7 @@ class GopyBuildExt(build_ext):
 
 
 setup(
+    version=go_package_version(),
     # The sources are the Go package and its binding; the list only tells
     # setuptools that there is a platform-specific extension to build.
     ext_modules=[Extension("pyos._pyosgo", sources=["binding/binding.go"])],

@@ -80,3 +80,6 @@ func errnoOf(err error) unix.Errno {
 	}
 	return unix.EINVAL
 }
+
+// Version returns the release of the Go package, the one source of pyos.__version__.
+func Version() string { return pyos.Version }

@@ -26,11 +26,11 @@ if pid > 0:
 else:
     os.close(w)
     print("\nChild Process is reading")
-    r = os.fdopen(r, "rb")
+    reader = os.fdopen(r, "rb")
     data = b""
     while True:
-        select.select([r], [], [])  # the fd is non-blocking: wait for data or EOF
-        chunk = r.read()
+        select.select([reader], [], [])  # the fd is non-blocking: wait for data or EOF
+        chunk = reader.read()
         if chunk == b"":
             break
         data += chunk or b""

@@ -17,6 +17,7 @@ catches the hazard. Run the parent with GOGC=1 to keep Go's collector busy.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -34,7 +35,7 @@ POOL_DEADLINE = 60.0
 
 
 def keep_pyos_busy(stop: threading.Event) -> None:
-    flags = [0, pyos.O_CLOEXEC, pyos.O_NONBLOCK | pyos.O_CLOEXEC] + [getattr(pyos, "O_DIRECT", 0)]
+    flags = [0, pyos.O_CLOEXEC, pyos.O_NONBLOCK | pyos.O_CLOEXEC, getattr(pyos, "O_DIRECT", 0)]
     i = 0
     while not stop.is_set():
         i += 1
@@ -42,10 +43,8 @@ def keep_pyos_busy(stop: threading.Event) -> None:
         os.close(r)
         os.close(w)
         for bad in (-1, 2**40, "x", -1, -1, -1):  # -1 reaches Go and allocates its error there
-            try:
+            with contextlib.suppress(OSError, OverflowError, TypeError):
                 pyos.pipe2(bad)
-            except (OSError, OverflowError, TypeError):
-                pass
         _garbage = [bytearray(64) for _ in range(16)]
 
 

@@ -2,6 +2,7 @@
 
     python run_across_pythons.py seed     the seed example: exact stdout, empty stderr
     python run_across_pythons.py pytest   the whole pytest suite
+    ... --ends                            only the oldest and the newest of them (what CI adds)
 
 Interpreters are found under pyenv's versions directory (the newest patch release
 of each minor version); the venvs live in .venvs/ at the repository root. The
@@ -71,6 +72,9 @@ def main() -> int:
         print(__doc__, file=sys.stderr)
         return 2
     pythons = find_pythons()
+    if "--ends" in sys.argv and len(pythons) > 2:
+        oldest, *_, newest = pythons
+        pythons = {oldest: pythons[oldest], newest: pythons[newest]}
     if not pythons:
         print("no CPython 3.9-3.13 found under pyenv", file=sys.stderr)
         return 1

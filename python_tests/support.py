@@ -76,7 +76,7 @@ def call_and_capture(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Out
                 warnings=tuple((w.category, str(w.message)) for w in caught),
             )
     try:
-        types = (type(result),) + tuple(type(fd) for fd in result)
+        types = (type(result), *tuple(type(fd) for fd in result))
         ends = (EndState.of(result[0]), EndState.of(result[1]))
     finally:
         for fd in result:

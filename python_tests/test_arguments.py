@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import decimal
 import enum
 import fractions
-import decimal
 import os
 
 import pytest
+from support import call_and_capture
 
 import pyos
-from support import call_and_capture
 
 
 class IndexReturning:
@@ -107,7 +107,9 @@ GOOD_CALLS = {
 def test_the_bad_input_table_is_bad_and_large_enough():
     # CPython 3.9 still accepts Decimal and __int__-only objects (with a
     # DeprecationWarning); the comparison below follows whatever os.pipe2 does.
-    rejected = [name for name, (args, kwargs) in BAD_CALLS.items() if call_and_capture(os.pipe2, *args, **kwargs).exc_type]
+    rejected = [
+        name for name, (args, kwargs) in BAD_CALLS.items() if call_and_capture(os.pipe2, *args, **kwargs).exc_type
+    ]
     assert len(rejected) >= 30
     assert len(rejected) >= len(BAD_CALLS) - 2
 

@@ -15,8 +15,7 @@ BUILD_PY = Path(__file__).resolve().parents[1] / "build.py"
 def run_build(tmp_path: Path, python: str, path: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(BUILD_PY), "--python", python, "--dest", str(tmp_path / "out")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         text=True,
         env={**os.environ, "PATH": path},
         timeout=120,

@@ -6,9 +6,9 @@ import itertools
 import os
 
 import pytest
+from support import EndState, call_and_capture
 
 import pyos
-from support import EndState, call_and_capture
 
 # O_DIRECT only where pyos's pipe2 offers packet mode: Linux's pipe2 system call, not the emulation.
 FLAG_NAMES = [name for name in ("O_NONBLOCK", "O_CLOEXEC", "O_DIRECT") if hasattr(pyos, name)]

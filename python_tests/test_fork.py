@@ -20,65 +20,61 @@ HERE = Path(__file__).resolve().parent
 def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         text=True,
         timeout=timeout,
         env={**os.environ, **(env or {})},
     )
 
 
+# Replaces every reference to a function of the extension, in the extension and in
+# pyos's modules, with a tripwire that kills the process: any call into Go from
+# pyos's functions or from its at-fork hooks then shows as exit status 3.
+SET_TRIPWIRES = """
+import os, sys
+ext = sys.modules["pyos._pyosgo"]
+def tripwire(*args):
+    os.write(2, b"entered Go\\n")
+    os._exit(3)
+for module in (ext, *(m for name, m in sys.modules.items() if name == "pyos" or name.startswith("pyos."))):
+    for name, value in list(vars(module).items()):
+        if getattr(value, "__self__", None) is ext:
+            setattr(module, name, tripwire)
+"""
+
+
 def test_forked_child_serves_every_function_without_entering_go():
-    # In the child, every entry point of the extension is replaced by a tripwire
-    # that kills the child: any call into Go, from pyos's functions or from its
-    # at-fork hooks (the child forks a grandchild), fails the test.
     proc = run_python(
-        """
+        f"""
         import os, sys
-        sys.path.insert(0, %r)
+        sys.path.insert(0, {str(HERE)!r})
         import pyos
         from fork_stress import exercise_every_public_function
 
-        ext = sys.modules["pyos._pyosgo"]
         pid = os.fork()
         if pid == 0:
-            def tripwire(*args):
-                os.write(2, b"entered Go in a forked child\\n")
-                os._exit(3)
-            for name in dir(ext):
-                if callable(getattr(ext, name)):
-                    setattr(ext, name, tripwire)
+            exec({SET_TRIPWIRES!r})
             exercise_every_public_function()
             os._exit(0)
         _, status = os.waitpid(pid, 0)
         print(os.waitstatus_to_exitcode(status))
         """
-        % str(HERE)
     )
     assert proc.stdout.strip() == "0", proc.stderr
 
 
-def test_tripwire_catches_a_call_into_go():
-    # The control for the test above: the tripwire fires when Go is called.
-    proc = run_python(
-        """
-        import os, sys
-        import pyos
-        ext = sys.modules["pyos._pyosgo"]
-        def tripwire(*args):
-            os._exit(3)
-        ext.binding_Pipe2 = tripwire
-        pyos.pipe2(0)
-        """
-    )
-    assert proc.returncode == 3
+@pytest.mark.parametrize("call", ["pyos.pipe2(0)", "pyos.pipe()", "os.fork()"])
+def test_tripwire_catches_a_call_into_go(call):
+    # The control for the test above: in a process that has not forked, each of
+    # these enters Go (os.fork through pyos's before hook), and the tripwire fires.
+    proc = run_python(f"import os, pyos\nexec({SET_TRIPWIRES!r})\n{call}")
+    assert proc.returncode == 3, proc.stderr
 
 
 def test_fork_stress_no_child_hangs_or_fails():
     proc = subprocess.run(
         [sys.executable, str(HERE / "fork_stress.py"), "500"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         text=True,
         timeout=180,
         env={**os.environ, "GOGC": "1"},

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import importlib.metadata
+import re
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+
+import pytest
 
 import pyos
 
@@ -22,7 +27,9 @@ def test_pyos_is_imported_from_site_packages_not_the_source_tree():
 def test_package_ships_the_facade_the_extension_and_py_typed_only():
     files = sorted(p.name for p in PACKAGE_DIR.iterdir() if p.name != "__pycache__")
     ext_suffix = sysconfig.get_config_var("EXT_SUFFIX")
-    assert files == sorted(["__init__.py", "_fork.py", "_goruntime.py", "py.typed", f"_pyosgo{ext_suffix}"])
+    assert files == sorted(
+        ["__init__.py", "_fork.py", "_goruntime.py", "py.typed", "_pyosgo.pyi", f"_pyosgo{ext_suffix}"]
+    )
 
 
 def test_import_has_no_side_effects_of_gopys_wrapper():
@@ -46,8 +53,25 @@ def test_extension_does_not_link_libpython():
 
 
 def test_public_names():
-    expected = {"HAVE_NATIVE_PIPE2", "O_CLOEXEC", "O_NONBLOCK", "fork", "pipe", "pipe2"}
+    expected = {"__version__", "HAVE_NATIVE_PIPE2", "O_CLOEXEC", "O_NONBLOCK", "fork", "pipe", "pipe2"}
     assert set(pyos.__all__) == expected | ({"O_DIRECT"} if pyos.HAVE_NATIVE_PIPE2 else set())
     assert all(hasattr(pyos, name) for name in pyos.__all__)
     assert type(pyos.HAVE_NATIVE_PIPE2) is bool
     assert (PACKAGE_DIR / "py.typed").is_file()
+
+
+def test_build_post_processing_made_pipe2s_wrapper_meth_o():
+    # build.py rewrites pybindgen's PyArg_ParseTupleAndKeywords wrapper of binding_Pipe2
+    # into a METH_O function: one positional argument, no keywords, plain int result.
+    ext = sys.modules["pyos._pyosgo"]
+    with pytest.raises(TypeError, match="takes no keyword arguments"):
+        ext.binding_Pipe2(flags=0)
+    with pytest.raises(TypeError, match=r"takes exactly one argument \(0 given\)"):
+        ext.binding_Pipe2()
+    assert ext.binding_Pipe2(-1) == -errno.EINVAL
+
+
+def test_one_version_for_go_and_python():
+    go_version = re.search(r'const Version = "([^"]+)"', (SOURCE_TREE / "pyos" / "version.go").read_text())
+    assert go_version is not None
+    assert pyos.__version__ == importlib.metadata.version("pyos-pipe2") == go_version[1]

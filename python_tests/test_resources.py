@@ -9,8 +9,9 @@ import sys
 import threading
 from pathlib import Path
 
-import pyos
 from support import open_fds
+
+import pyos
 
 EMFILE_SCRIPT = r"""
 import errno, json, os, resource, sys

@@ -32,8 +32,7 @@ def test_seed_example_output_and_empty_stderr(replacements):
         source = source.replace(old, new)
     proc = subprocess.run(
         [sys.executable, "-c", source],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         text=True,
         timeout=30,
         env=BUFFERED_ENV,

@@ -17,10 +17,25 @@ import os as _os
 from . import _fork
 from ._goruntime import load_extension as _load_extension
 
-__all__ = ["HAVE_NATIVE_PIPE2", "O_CLOEXEC", "O_DIRECT", "O_NONBLOCK", "fork", "pipe", "pipe2"]
+__all__ = ["HAVE_NATIVE_PIPE2", "O_CLOEXEC", "O_DIRECT", "O_NONBLOCK", "__version__", "fork", "pipe", "pipe2"]
 
 _pyosgo = _load_extension()
-_fork.install_hooks(_pyosgo)
+
+__version__: str = _pyosgo.binding_Version()
+
+# The entry points pipe2 and pipe call: Go's, packed as read<<32 | write or -errno,
+# until a fork makes this process a child, which must never enter Go again.
+_pipe2_packed = _pyosgo.binding_Pipe2
+_pipe_packed = _pyosgo.binding_Pipe
+
+
+def _route_child_to_os() -> None:
+    global _pipe2_packed, _pipe_packed
+    _pipe2_packed = _fork.child_pipe2_packed
+    _pipe_packed = _fork.child_pipe_packed
+
+
+_fork.install_hooks(_pyosgo, on_child=_route_child_to_os)
 
 # os.fork itself: pyos's at-fork hooks already keep the child out of Go and keep
 # Go's own threads from triggering CPython's multi-threading warning, and being
@@ -58,25 +73,25 @@ def pipe2(flags: int = _NO_ARGUMENT, /, *args: object, **kwargs: object) -> tupl
         flags = _as_c_int(flags)
     elif not _INT_MIN <= flags <= _INT_MAX:
         raise OverflowError("Python int too large to convert to C int")
-    if _fork.in_child:
-        return _fork.child_pipe2(flags)
-    return _unpack(_pyosgo.binding_Pipe2(flags))
+    packed = _pipe2_packed(flags)
+    if packed < 0:
+        raise _oserror(-packed)
+    return packed >> 32, packed & _FD_MASK
 
 
 def pipe(*args: object, **kwargs: object) -> tuple[int, int]:
     """Create a pipe whose ends are not inheritable, as os.pipe does; return (read_fd, write_fd)."""
     if args or kwargs:
         raise _call_error("pipe", "no arguments", len(args), kwargs)
-    if _fork.in_child:
-        return _fork.child_pipe()
-    return _unpack(_pyosgo.binding_Pipe())
-
-
-def _unpack(packed: int) -> tuple[int, int]:
+    packed = _pipe_packed()
     if packed < 0:
-        # OSError(errno, strerror) picks the same subclass that os.pipe2's PyErr_SetFromErrno does.
-        raise OSError(-packed, _os.strerror(-packed))
+        raise _oserror(-packed)
     return packed >> 32, packed & _FD_MASK
+
+
+def _oserror(errno: int) -> OSError:
+    # OSError(errno, strerror) picks the same subclass that os.pipe2's PyErr_SetFromErrno does.
+    return OSError(errno, _os.strerror(errno))
 
 
 def _call_error(name: str, expected: str, given: int, kwargs: dict[str, object]) -> TypeError:
@@ -89,7 +104,7 @@ def _call_error(name: str, expected: str, given: int, kwargs: dict[str, object])
 def _as_c_int(obj: object) -> int:
     """Convert obj as CPython converts an argument to a C int, raising the same errors."""
     try:
-        value = _operator.index(obj)
+        value = _operator.index(obj)  # type: ignore[arg-type]  # any object may come in; index decides
     except TypeError:
         if hasattr(type(obj), "__index__"):
             raise  # __index__ itself failed; CPython propagates the same error

@@ -14,7 +14,7 @@ PyOS_AfterFork_Child), switch a child over to CPython's own primitives:
                     Go's runtime threads are the only other threads;
 - after_in_parent:  release Go's fork lock;
 - after_in_child:   mark the process as a forked child. From then on pyos serves
-                    every call with the functions below, which use os only, and
+                    every call with the child_* functions below, which use os only, and
                     never touches Go again, its lock included. Where pyos's pipe2
                     is emulated, so is the child's, under a lock of the child's own
                     that its forks take in place of Go's.
@@ -25,17 +25,23 @@ itself does not support running Python in such a child.
 
 from __future__ import annotations
 
+import _thread
 import errno
 import os
 import sys
-import threading
 import warnings
 
 from ._goruntime import only_go_threads_besides_caller
 
+# typing and threading are not imported: together they double both the import time
+# of pyos and the cost of every fork (more memory for fork to copy and unmap).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 in_child = False
 native_pipe2 = True  # set by install_hooks: whether the Go side uses the pipe2 system call
-_child_fork_lock = threading.Lock()
+_child_fork_lock = _thread.allocate_lock()
 _EMULATED_FLAGS = os.O_NONBLOCK | os.O_CLOEXEC
 
 # CPython 3.12+ warns in the parent on fork() from a process with more than one
@@ -50,10 +56,22 @@ _FORK_WARNING = r"This process \(pid=\d+\) is multi-threaded, use of \w+\(\) may
 _ON_THIS_THREAD = False
 
 
-def child_pipe2(flags: int) -> tuple[int, int]:
-    """pipe2 for a forked child: os.pipe2 itself, or the emulation the Go side uses."""
+def child_pipe2_packed(flags: int) -> int:
+    """binding_Pipe2 for a forked child; errors are raised, not returned."""
+    r, w = _child_pipe2(flags)
+    return r << 32 | w
+
+
+def child_pipe_packed() -> int:
+    """binding_Pipe for a forked child: os.pipe; errors are raised, not returned."""
+    r, w = os.pipe()
+    return r << 32 | w
+
+
+def _child_pipe2(flags: int) -> tuple[int, int]:
+    """os.pipe2 itself, so the result and errors are CPython's; or the emulation the Go side uses."""
     if native_pipe2:
-        return os.pipe2(flags)  # type: ignore[attr-defined,no-any-return]
+        return os.pipe2(flags)
     if flags & ~_EMULATED_FLAGS:
         raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
     with _child_fork_lock:
@@ -71,13 +89,10 @@ def child_pipe2(flags: int) -> tuple[int, int]:
     return r, w
 
 
-def child_pipe() -> tuple[int, int]:
-    return os.pipe()
-
-
 class _ForkHooks:
-    def __init__(self, go: object) -> None:
+    def __init__(self, go: object, on_child: Callable[[], None]) -> None:
         self._go = go
+        self._on_child = on_child
         self._locked = False
         self._silencing_filter: tuple[object, ...] | None = None
 
@@ -99,7 +114,7 @@ class _ForkHooks:
             filters = warnings.filters
             for i, entry in enumerate(filters):
                 if entry is self._silencing_filter:
-                    del filters[i]
+                    del filters[i]  # type: ignore[attr-defined]  # typeshed says Sequence; it is the list
                     break
             self._silencing_filter = None
 
@@ -114,8 +129,9 @@ class _ForkHooks:
     def after_in_child(self) -> None:
         global in_child, _child_fork_lock
         if in_child:  # a grandchild: the lock was taken by the fork that made it
-            _child_fork_lock = threading.Lock()
+            _child_fork_lock = _thread.allocate_lock()
         in_child = True
+        self._on_child()
         # The child has no Go threads: CPython's own judgement applies to its forks.
         self._stop_silencing()
         # The child's copy of Go's lock stays held for good: the child never enters Go,
@@ -123,9 +139,9 @@ class _ForkHooks:
         self._locked = False
 
 
-def install_hooks(go: object) -> None:
-    """Register the at-fork hooks for the loaded extension go."""
+def install_hooks(go: object, on_child: Callable[[], None]) -> None:
+    """Register the at-fork hooks for the loaded extension go; on_child reroutes calls in a forked child."""
     global native_pipe2
     native_pipe2 = bool(go.binding_HaveNativePipe2())  # type: ignore[attr-defined]
-    hooks = _ForkHooks(go)
+    hooks = _ForkHooks(go, on_child)
     os.register_at_fork(before=hooks.before, after_in_parent=hooks.after_in_parent, after_in_child=hooks.after_in_child)

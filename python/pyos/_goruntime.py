@@ -14,7 +14,6 @@ load marks every thread Go will ever have. /proc/self/task then tells them apart
 
 from __future__ import annotations
 
-import importlib
 import os
 from types import ModuleType
 
@@ -31,12 +30,18 @@ def load_extension() -> ModuleType:
         with open(_OWN_THREAD_NAME, "w") as f:
             f.write(GO_THREAD_NAME)
     except OSError:  # no /proc: Go's threads stay unnamed and are counted as foreign
-        return importlib.import_module("pyos._pyosgo")
+        return _import_extension()
     try:
-        return importlib.import_module("pyos._pyosgo")
+        return _import_extension()
     finally:
         with open(_OWN_THREAD_NAME, "w") as f:
             f.write(own_name)
+
+
+def _import_extension() -> ModuleType:
+    from . import _pyosgo
+
+    return _pyosgo
 
 
 def only_go_threads_besides_caller() -> bool:
