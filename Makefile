@@ -4,6 +4,7 @@
 # make fork-control  the fork stress with children that enter Go: shows the hazard the harness catches
 # make dist   sdist + manylinux wheel in dist/, each installed into a fresh venv and checked
 # make test-all  the pytest suite under every CPython 3.9-3.13 the machine has
+# make soak   the soak test at 10**6 calls (make test runs 10**5)
 #
 # Everything is fetched by the project itself: the venv and the Python tools from
 # PyPI, gopy and goimports through go.mod (go tool). Nothing is taken from PATH
@@ -22,7 +23,7 @@ CROSS_ARCH := amd64 arm64
 GO_SOURCES := $(wildcard pyos/*.go binding/*.go) go.mod go.sum
 PACKAGE_SOURCES := $(GO_SOURCES) $(wildcard python/pyos/*.py python/pyos/py.typed) build.py setup.py pyproject.toml
 
-.PHONY: all demo test go-test go-cross lint py-test py-test-emulated seed-pythons dist test-all bench fork-control install clean
+.PHONY: all demo test go-test go-race go-fuzz go-cross lint soak py-test py-test-emulated seed-pythons dist test-all bench fork-control install clean
 
 all: test
 
@@ -47,7 +48,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	env -u PYTHONUNBUFFERED $(VPY) examples/seed_example.py
 
-test: go-test go-cross lint py-test py-test-emulated seed-pythons dist
+test: go-test go-race go-fuzz go-cross lint py-test py-test-emulated seed-pythons dist
 
 PY_SOURCES := python python_tests examples bench build.py setup.py
 
@@ -67,6 +68,14 @@ go-test:
 	go vet -tags pyos_emulate ./...
 	go test -count=1 ./...
 	go test -count=1 -tags pyos_emulate ./...
+
+go-race:
+	go test -count=1 -race ./...
+
+# Bounded fuzzing of Pipe2's flag handling against its model, both ways.
+go-fuzz:
+	go test -count=1 -run '^$$' -fuzz '^FuzzPipe2$$' -fuzztime 10s ./pyos
+	go test -count=1 -tags pyos_emulate -run '^$$' -fuzz '^FuzzPipe2$$' -fuzztime 5s ./pyos
 
 # The Go package and binding vet and build, without cgo, for the OSes this machine cannot run.
 go-cross:
@@ -99,6 +108,9 @@ dist: $(VENV)/.venv-ready requirements-dist.txt
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/auditwheel repair --wheel-dir dist dist/*-linux_*.whl
 	rm dist/*-linux_*.whl
 	$(VPY) python_tests/check_dist.py dist
+
+soak: $(STAMP)
+	PYOS_SOAK_CALLS=1000000 $(VENV)/bin/pytest python_tests/test_soak.py
 
 fork-control: $(STAMP)
 	GOGC=1 $(VPY) -W ignore::DeprecationWarning python_tests/fork_stress.py 200 --enter-go-in-child

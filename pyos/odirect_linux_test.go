@@ -46,3 +46,9 @@ func checkOSSpecificFlags(t *testing.T, end string, fl, flags int) {
 		t.Errorf("%s end: O_DIRECT set = %v, want %v", end, got, want)
 	}
 }
+
+// The flags Linux's pipe2 accepts; O_NOTIFICATION_PIPE (= O_EXCL) depends on the kernel's configuration.
+const (
+	modelAccepted        = pyos.O_NONBLOCK | pyos.O_CLOEXEC | pyos.O_DIRECT
+	modelKernelDependent = unix.O_EXCL
+)

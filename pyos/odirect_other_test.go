@@ -24,3 +24,9 @@ func TestPipe2WithoutPacketModeRejectsODirect(t *testing.T) {
 		t.Errorf("Pipe2(O_DIRECT) = %d, %d, %v; want -1, -1, EINVAL", r, w, err)
 	}
 }
+
+// The flags the emulation accepts; none depends on the kernel.
+const (
+	modelAccepted        = pyos.O_NONBLOCK | pyos.O_CLOEXEC
+	modelKernelDependent = 0
+)
