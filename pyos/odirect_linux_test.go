@@ -52,3 +52,6 @@ const (
 	modelAccepted        = pyos.O_NONBLOCK | pyos.O_CLOEXEC | pyos.O_DIRECT
 	modelKernelDependent = unix.O_EXCL
 )
+
+// modelKernelDependentErrno is what a kernel without watch queues says to O_NOTIFICATION_PIPE.
+var modelKernelDependentErrno error = unix.ENOPKG

@@ -30,3 +30,6 @@ const (
 	modelAccepted        = pyos.O_NONBLOCK | pyos.O_CLOEXEC
 	modelKernelDependent = 0
 )
+
+// modelKernelDependentErrno is unused here: no flag depends on the kernel.
+var modelKernelDependentErrno error
