@@ -9,10 +9,10 @@ errno to OSError mapping, and routing: in a process forked from this one, calls
 are served by CPython's os module and never enter Go (see _fork).
 """
 
-from __future__ import annotations
-
-import operator as _operator
+# Imports are kept few: every module loaded here adds to import time and to the
+# memory each fork must copy. _operator is operator's C core, without the module.
 import os as _os
+from _operator import index as _index
 
 from . import _fork
 from ._goruntime import load_extension as _load_extension
@@ -104,7 +104,7 @@ def _call_error(name: str, expected: str, given: int, kwargs: dict[str, object])
 def _as_c_int(obj: object) -> int:
     """Convert obj as CPython converts an argument to a C int, raising the same errors."""
     try:
-        value = _operator.index(obj)  # type: ignore[arg-type]  # any object may come in; index decides
+        value = _index(obj)  # type: ignore[arg-type]  # any object may come in; index decides
     except TypeError:
         if hasattr(type(obj), "__index__"):
             raise  # __index__ itself failed; CPython propagates the same error

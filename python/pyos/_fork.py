@@ -23,18 +23,16 @@ A raw fork() from C that does not call PyOS_AfterFork_Child is not seen; CPython
 itself does not support running Python in such a child.
 """
 
-from __future__ import annotations
-
 import _thread
 import errno
 import os
 import sys
-import warnings
 
 from ._goruntime import only_go_threads_besides_caller
 
-# typing and threading are not imported: together they double both the import time
-# of pyos and the cost of every fork (more memory for fork to copy and unmap).
+# typing, threading and warnings are not imported here (warnings only when a fork
+# needs it): together they doubled both the import time of pyos and the cost of
+# every fork, which copies and unmaps the memory they occupy.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -90,7 +88,7 @@ def _child_pipe2(flags: int) -> tuple[int, int]:
 
 
 class _ForkHooks:
-    def __init__(self, go: object, on_child: Callable[[], None]) -> None:
+    def __init__(self, go: object, on_child: "Callable[[], None]") -> None:
         self._go = go
         self._on_child = on_child
         self._locked = False
@@ -103,6 +101,8 @@ class _ForkHooks:
         self._go.binding_BeforeFork(_ON_THIS_THREAD)  # type: ignore[attr-defined]
         self._locked = True
         if _WARNS_ON_FORK_WITH_THREADS:
+            import warnings
+
             self._stop_silencing()
             if only_go_threads_besides_caller():
                 # Go's threads are the only others: they never run in the child.
@@ -111,6 +111,8 @@ class _ForkHooks:
 
     def _stop_silencing(self) -> None:
         if self._silencing_filter is not None:
+            import warnings
+
             filters = warnings.filters
             for i, entry in enumerate(filters):
                 if entry is self._silencing_filter:
@@ -139,7 +141,7 @@ class _ForkHooks:
         self._locked = False
 
 
-def install_hooks(go: object, on_child: Callable[[], None]) -> None:
+def install_hooks(go: object, on_child: "Callable[[], None]") -> None:
     """Register the at-fork hooks for the loaded extension go; on_child reroutes calls in a forked child."""
     global native_pipe2
     native_pipe2 = bool(go.binding_HaveNativePipe2())  # type: ignore[attr-defined]

@@ -12,17 +12,18 @@ thread that creates them, so naming the loading thread GO_THREAD_NAME during the
 load marks every thread Go will ever have. /proc/self/task then tells them apart.
 """
 
-from __future__ import annotations
-
 import os
-from types import ModuleType
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
 
 GO_THREAD_NAME = "pyos-go"
 _OWN_THREAD_NAME = "/proc/thread-self/comm"
 _TASKS = "/proc/self/task"
 
 
-def load_extension() -> ModuleType:
+def load_extension() -> "ModuleType":
     """Import pyos._pyosgo, starting the Go runtime with its threads named GO_THREAD_NAME."""
     try:
         with open(_OWN_THREAD_NAME) as f:
@@ -38,7 +39,7 @@ def load_extension() -> ModuleType:
             f.write(own_name)
 
 
-def _import_extension() -> ModuleType:
+def _import_extension() -> "ModuleType":
     from . import _pyosgo
 
     return _pyosgo
