@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 CALLS = int(os.environ.get("PYOS_SOAK_CALLS", 10**5))
 
 
+@pytest.mark.slow
 def test_soak_keeps_fds_and_rss_flat():
     proc = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("soak.py")), str(CALLS)],
