@@ -5,7 +5,8 @@
     ... --ends                            only the oldest and the newest of them (what CI adds)
 
 Interpreters are found under pyenv's versions directory (the newest patch release
-of each minor version); the venvs live in .venvs/ at the repository root. The
+of each minor version), or, without pyenv, the interpreter running this script;
+the venvs live in .venvs/ at the repository root. The
 last line reads "N passed, M failed".
 """
 
@@ -33,6 +34,9 @@ def find_pythons() -> dict[str, Path]:
             key, release = f"3.{match[1]}", (int(match[1]), int(match[2]))
             if key not in found or found[key][0] < release:
                 found[key] = (release, python)
+    if not found and sys.version_info[:2] in [(3, minor) for minor in MINORS]:
+        # No pyenv here: the interpreter running this script is the one the machine has.
+        found[f"3.{sys.version_info[1]}"] = (sys.version_info[1:3], Path(sys.executable))
     return {key: python for key, (_, python) in sorted(found.items(), key=lambda kv: kv[1][0])}
 
 
