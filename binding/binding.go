@@ -16,6 +16,7 @@ package binding
 
 import (
 	"errors"
+	"os"
 	"runtime"
 
 	"github.com/pyos-project/pyos/pyos"
@@ -74,6 +75,12 @@ func pack(r, w int, err error) int64 {
 
 // errnoOf extracts the errno behind err, falling back to EINVAL for errors without one.
 func errnoOf(err error) unix.Errno {
+	// The direct look at Pipe2's own error type spares errors.As, and its allocation, on the common path.
+	if se, ok := err.(*os.SyscallError); ok {
+		if errno, ok := se.Err.(unix.Errno); ok && errno != 0 {
+			return errno
+		}
+	}
 	var errno unix.Errno
 	if errors.As(err, &errno) && errno != 0 {
 		return errno

@@ -3,7 +3,6 @@
 package pyos
 
 import (
-	"os"
 	"sync"
 	"syscall"
 
@@ -28,13 +27,13 @@ func pipe2(flags int) (r, w int, err error) {
 
 func pipe2Locked(flags int, forkLock sync.Locker) (r, w int, err error) {
 	if flags&^emulatedFlags != 0 {
-		return -1, -1, os.NewSyscallError("pipe2", unix.EINVAL)
+		return -1, -1, syscallError("pipe2", unix.EINVAL)
 	}
 	forkLock.Lock()
 	defer forkLock.Unlock()
 	var fds [2]int
 	if err := unix.Pipe(fds[:]); err != nil {
-		return -1, -1, os.NewSyscallError("pipe", err)
+		return -1, -1, syscallError("pipe", err)
 	}
 	for _, fd := range fds {
 		if err := setFlags(fd, flags); err != nil {
@@ -49,12 +48,12 @@ func pipe2Locked(flags int, forkLock sync.Locker) (r, w int, err error) {
 func setFlags(fd, flags int) error {
 	if flags&O_CLOEXEC != 0 {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
-			return os.NewSyscallError("fcntl", err)
+			return syscallError("fcntl", err)
 		}
 	}
 	if flags&O_NONBLOCK != 0 {
 		if err := unix.SetNonblock(fd, true); err != nil {
-			return os.NewSyscallError("fcntl", err)
+			return syscallError("fcntl", err)
 		}
 	}
 	return nil

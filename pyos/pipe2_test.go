@@ -263,3 +263,9 @@ func ExamplePipe() {
 	fmt.Println("close-on-exec:", flags&unix.FD_CLOEXEC != 0)
 	// Output: close-on-exec: true
 }
+
+func TestPipe2EINVALMakesNoGarbage(t *testing.T) {
+	if allocs := testing.AllocsPerRun(1000, func() { pyos.Pipe2(-1) }); allocs != 0 {
+		t.Errorf("Pipe2(-1) allocates %v times per call", allocs)
+	}
+}
