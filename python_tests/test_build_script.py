@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import stat
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 BUILD_PY = Path(__file__).resolve().parents[1] / "build.py"
 
@@ -48,3 +51,68 @@ def test_missing_python_headers_are_named(tmp_path):
     assert proc.returncode == 1
     assert "Python headers not found" in proc.stderr
     assert str(tmp_path / "include" / "Python.h") in proc.stderr
+
+
+GO_STUB = """//export binding_Pipe2
+func binding_Pipe2(flags C.longlong) C.longlong {
+\t_saved_thread := C.PyEval_SaveThread()
+\tdefer C.PyEval_RestoreThread(_saved_thread)
+\treturn C.longlong(binding.Pipe2(int(flags)))
+
+}
+"""
+
+C_WRAPPER = """PyObject *
+_wrap__pyosgo_binding_Pipe2(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
+{
+    PyObject *py_retval;
+    int64_t retval;
+    int64_t flags;
+    const char *keywords[] = {"flags", NULL};
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, (char *) "L", (char **) keywords, &flags)) {
+        return NULL;
+    }
+    retval = binding_Pipe2(flags);
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    py_retval = Py_BuildValue((char *) "L", retval);
+    return py_retval;
+}
+PyObject * _wrap__pyosgo_binding_Pipe2(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs);
+
+static PyMethodDef _pyosgo_functions[] = {
+    {(char *) "binding_Pipe2", (PyCFunction) _wrap__pyosgo_binding_Pipe2, METH_KEYWORDS|METH_VARARGS, "" },
+};
+"""
+
+
+def load_build_module():
+    spec = importlib.util.spec_from_file_location("pyos_gopy_build", BUILD_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_post_processing_moves_the_gil_release_into_c_and_makes_pipe2_meth_o(tmp_path):
+    build = load_build_module()
+    stub, wrapper = tmp_path / "pyosgo.go", tmp_path / "pyosgo.c"
+    stub.write_text(GO_STUB)
+    wrapper.write_text(C_WRAPPER)
+    assert build.release_gil_in_c(stub, wrapper) == 1
+    assert build.parse_one_int64_with_meth_o(wrapper) == ["_wrap__pyosgo_binding_Pipe2"]
+    go, c = stub.read_text(), wrapper.read_text()
+    assert "PyEval_SaveThread" not in go and "return C.longlong(binding.Pipe2(int(flags)))" in go
+    assert "    Py_BEGIN_ALLOW_THREADS\n    retval = binding_Pipe2(flags);\n    Py_END_ALLOW_THREADS\n" in c
+    assert "PyArg_ParseTupleAndKeywords" not in c and "flags = PyLong_AsLongLong(arg);" in c
+    assert "_wrap__pyosgo_binding_Pipe2, METH_O," in c and "PyLong_FromLongLong(retval)" in c
+
+
+def test_post_processing_refuses_output_it_does_not_recognise(tmp_path):
+    build = load_build_module()
+    stub, wrapper = tmp_path / "pyosgo.go", tmp_path / "pyosgo.c"
+    stub.write_text(GO_STUB.replace("_saved_thread := C.PyEval_SaveThread()", "save := C.PyEval_SaveThread()"))
+    wrapper.write_text(C_WRAPPER)
+    with pytest.raises(build.BuildError, match="gopy's output changed"):
+        build.release_gil_in_c(stub, wrapper)
