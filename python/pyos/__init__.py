@@ -49,8 +49,9 @@ HAVE_NATIVE_PIPE2: bool = _fork.native_pipe2
 
 O_NONBLOCK: int = _pyosgo.binding_ONonblock()
 O_CLOEXEC: int = _pyosgo.binding_OCloexec()
-if _pyosgo.binding_ODirect() >= 0:
-    O_DIRECT: int = _pyosgo.binding_ODirect()
+_o_direct = _pyosgo.binding_ODirect()  # -1 where pipe2 has no packet mode
+if _o_direct >= 0:
+    O_DIRECT: int = _o_direct
 else:
     __all__.remove("O_DIRECT")
 
