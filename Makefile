@@ -74,8 +74,8 @@ go-race:
 
 # Bounded fuzzing of Pipe2's flag handling against its model, both ways.
 go-fuzz:
-	go test -count=1 -run '^$$' -fuzz '^FuzzPipe2$$' -fuzztime 10s ./pyos
-	go test -count=1 -tags pyos_emulate -run '^$$' -fuzz '^FuzzPipe2$$' -fuzztime 5s ./pyos
+	go test -count=1 -run '^$$' -fuzz '^FuzzPipe2$$' -fuzztime 60000x ./pyos
+	go test -count=1 -tags pyos_emulate -run '^$$' -fuzz '^FuzzPipe2$$' -fuzztime 30000x ./pyos
 
 # The Go package and binding vet and build, without cgo, for the OSes this machine cannot run.
 go-cross:
