@@ -25,40 +25,43 @@ import (
 
 // Pipe2 creates a pipe and returns its fds packed as read<<32 | write, or -errno on failure.
 func Pipe2(flags int) int64 {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	defer lockCallerThread()()
 	return pack(pyos.Pipe2(flags))
 }
 
 // Pipe creates a close-on-exec pipe, packed as Pipe2 packs it.
 func Pipe() int64 {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	defer lockCallerThread()()
 	return pack(pyos.Pipe())
 }
 
 // BeforeFork takes the fork lock before the host process forks.
 func BeforeFork() {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	defer lockCallerThread()()
 	pyos.LockForFork()
 }
 
 // AfterForkInParent releases the fork lock in the parent once the fork is done.
 func AfterForkInParent() {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	defer lockCallerThread()()
 	pyos.UnlockAfterFork()
 }
 
 // ONonblock returns the value of O_NONBLOCK.
-func ONonblock() int { return pyos.O_NONBLOCK }
+func ONonblock() int {
+	defer lockCallerThread()()
+	return pyos.O_NONBLOCK
+}
 
 // OCloexec returns the value of O_CLOEXEC.
-func OCloexec() int { return pyos.O_CLOEXEC }
+func OCloexec() int {
+	defer lockCallerThread()()
+	return pyos.O_CLOEXEC
+}
 
 // HaveNativePipe2 returns 1 where Pipe2 is the pipe2 system call, 0 where it is emulated.
 func HaveNativePipe2() int {
+	defer lockCallerThread()()
 	if pyos.HaveNativePipe2 {
 		return 1
 	}
@@ -89,4 +92,13 @@ func errnoOf(err error) unix.Errno {
 }
 
 // Version returns the release of the Go package, the one source of pyos.__version__.
-func Version() string { return pyos.Version }
+func Version() string {
+	defer lockCallerThread()()
+	return pyos.Version
+}
+
+// lockCallerThread locks the calling thread to Go for the length of a call, and returns the unlock.
+func lockCallerThread() func() {
+	runtime.LockOSThread()
+	return runtime.UnlockOSThread
+}
