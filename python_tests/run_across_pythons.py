@@ -85,8 +85,13 @@ def main() -> int:
     results = {}
     for version, base in pythons.items():
         print(f"=== CPython {version} ({base})", flush=True)
-        python = prepare_venv(version, base, with_pytest=mode == "pytest")
-        results[version] = check_seed(python) if mode == "seed" else check_pytest(python)
+        try:
+            python = prepare_venv(version, base, with_pytest=mode == "pytest")
+        except subprocess.CalledProcessError as err:
+            print(f"setting up the venv failed: {err}", flush=True)
+            results[version] = False
+        else:
+            results[version] = check_seed(python) if mode == "seed" else check_pytest(python)
         print(f"=== CPython {version}: {'passed' if results[version] else 'FAILED'}", flush=True)
     passed = sum(results.values())
     print(f"{mode} on {', '.join(results)}")
