@@ -21,7 +21,7 @@ CROSS_OS  := darwin freebsd netbsd openbsd
 CROSS_ARCH := amd64 arm64
 
 GO_SOURCES := $(wildcard pyos/*.go binding/*.go) go.mod go.sum
-PACKAGE_SOURCES := $(GO_SOURCES) $(wildcard python/pyos/*.py python/pyos/py.typed) build.py setup.py pyproject.toml
+PACKAGE_SOURCES := $(GO_SOURCES) $(wildcard python/pyos/*.py python/pyos/*.pyi python/pyos/py.typed) build.py setup.py pyproject.toml
 
 .PHONY: all demo test go-test go-race go-fuzz go-cross lint soak py-test py-test-emulated seed-pythons dist test-all bench fork-control install clean
 

@@ -15,13 +15,11 @@ import os
 import resource
 import sys
 
+from support import open_fds
+
 import pyos
 
 ERROR_ARGS = (-1, 2**40, "x", 1.5)
-
-
-def open_fd_count() -> int:
-    return len(os.listdir("/proc/self/fd"))
 
 
 def rss_kb() -> int:
@@ -34,7 +32,7 @@ def rss_kb() -> int:
 
 def main() -> None:
     calls = int(sys.argv[1])
-    limit = open_fd_count() + 64
+    limit = len(open_fds()) + 64
     resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
     flag_cycle = [0, pyos.O_CLOEXEC, pyos.O_NONBLOCK, pyos.O_NONBLOCK | pyos.O_CLOEXEC]
     if hasattr(pyos, "O_DIRECT"):
@@ -66,7 +64,7 @@ def main() -> None:
             os.close(w)
             counts["ok"] += 1
         if i >= warm_up and i % max(1, calls // 20) == 0:
-            samples.append({"call": i, "fds": open_fd_count(), "rss_kb": rss_kb()})
+            samples.append({"call": i, "fds": len(open_fds()), "rss_kb": rss_kb()})
     handles = pyos._pyosgo.NumHandles()
     print(json.dumps({"calls": calls, **counts, "samples": samples, "handles": handles}))
 
