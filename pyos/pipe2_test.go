@@ -203,6 +203,17 @@ func emfileChild() error {
 		}
 		held = append(held, r, w)
 	}
+	// Pipes fill the table two at a time and may leave one slot, so fill it up with single fds.
+	for {
+		fd, err := unix.Dup(held[0])
+		if errors.Is(err, unix.EMFILE) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("dup while filling the fd table: %w", err)
+		}
+		held = append(held, fd)
+	}
 	if r, w, err := pyos.Pipe2(pyos.O_CLOEXEC); !errors.Is(err, unix.EMFILE) || r != -1 || w != -1 {
 		return fmt.Errorf("with no free slot: Pipe2 = %d, %d, %v; want -1, -1, EMFILE", r, w, err)
 	}

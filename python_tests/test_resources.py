@@ -30,6 +30,13 @@ while True:
     except OSError as exc:
         report["full"] = [type(exc).__name__, exc.args, exc.errno, str(exc)]
         break
+while True:  # pipes take slots two at a time and may leave one: fill it
+    try:
+        held.append(os.dup(held[0]))
+    except OSError as exc:
+        if exc.errno != errno.EMFILE:
+            raise
+        break
 os.close(held.pop())  # exactly one slot free: a pipe needs two
 before = open_fds()
 try:
