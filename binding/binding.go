@@ -5,7 +5,7 @@
 // results are plain integers, and a failure is a negative errno that the Python
 // facade (python/pyos) turns into the OSError that os.pipe2 would raise.
 // Argument checking is the facade's job; flags reach this package already
-// converted to a C int.
+// converted to an integer, and the only check made here is whether it fits a C int.
 //
 // Each entry point runs with the calling thread locked (runtime.LockOSThread).
 // A thread Go starts from a locked thread is cloned by Go's template thread, not
@@ -24,8 +24,16 @@ import (
 )
 
 // Pipe2 creates a pipe and returns its fds packed as read<<32 | write, or -errno on failure.
+//
+// Flags that a C int cannot hold give -EOVERFLOW, an errno pipe2 itself never
+// returns, where the Go package says EINVAL: the facade raises OverflowError
+// for them, as os.pipe2 does, and leaves the range check of plain ints to this
+// one comparison.
 func Pipe2(flags int) int64 {
 	defer lockCallerThread()()
+	if flags != int(int32(flags)) {
+		return -int64(unix.EOVERFLOW)
+	}
 	return pack(pyos.Pipe2(flags))
 }
 

@@ -42,9 +42,17 @@ func TestPipePacksACloseOnExecPipe(t *testing.T) {
 }
 
 func TestPipe2ReturnsNegativeErrno(t *testing.T) {
-	for _, flags := range []int{-1, unix.O_RDWR, 1 << 32} {
+	for _, flags := range []int{-1, unix.O_RDWR, math.MinInt32, 1 << 30} {
 		if got, want := Pipe2(flags), -int64(unix.EINVAL); got != want {
 			t.Errorf("Pipe2(%#x) = %d, want -EINVAL (%d)", flags, got, want)
+		}
+	}
+}
+
+func TestPipe2ReturnsEOVERFLOWForFlagsOutsideCInt(t *testing.T) {
+	for _, flags := range []int{math.MaxInt32 + 1, math.MinInt32 - 1, 1<<32 | pyos.O_NONBLOCK, math.MaxInt64, math.MinInt64} {
+		if got, want := Pipe2(flags), -int64(unix.EOVERFLOW); got != want {
+			t.Errorf("Pipe2(%#x) = %d, want -EOVERFLOW (%d)", flags, got, want)
 		}
 	}
 }

@@ -11,6 +11,7 @@ are served by CPython's os module and never enter Go (see _fork).
 
 # Imports are kept few: every module loaded here adds to import time and to the
 # memory each fork must copy. _operator is operator's C core, without the module.
+import errno as _errno
 import os as _os
 from _operator import index as _index
 
@@ -59,6 +60,8 @@ _INT_MIN = -(2**31)
 _INT_MAX = 2**31 - 1
 _FD_MASK = 2**32 - 1
 _NO_ARGUMENT = object()
+# What the binding returns for flags a C int cannot hold: an errno that pipe2 never returns.
+_OUTSIDE_C_INT = -_errno.EOVERFLOW
 
 
 def pipe2(flags: int = _NO_ARGUMENT, /, *args: object, **kwargs: object) -> tuple[int, int]:  # type: ignore[assignment]
@@ -68,16 +71,20 @@ def pipe2(flags: int = _NO_ARGUMENT, /, *args: object, **kwargs: object) -> tupl
     and, where the OS has it, O_DIRECT. Like os.pipe2, the ends are inheritable
     unless O_CLOEXEC is given.
     """
-    if args or kwargs or flags is _NO_ARGUMENT:
-        raise _call_error("pipe2", "exactly one argument", len(args) + (flags is not _NO_ARGUMENT), kwargs)
-    if type(flags) is not int:
-        flags = _as_c_int(flags)
-    elif not _INT_MIN <= flags <= _INT_MAX:
+    # The common call, one plain int, takes the shortest path: the binding checks the
+    # C int range, and anything else goes through _checked_flags.
+    if type(flags) is int and not (args or kwargs):
+        try:
+            packed = _pipe2_packed(flags)
+        except OverflowError:  # beyond even the binding's 64-bit argument
+            packed = _OUTSIDE_C_INT
+    else:
+        packed = _pipe2_packed(_checked_flags(flags, args, kwargs))
+    if packed >= 0:
+        return packed >> 32, packed & _FD_MASK
+    if packed == _OUTSIDE_C_INT:
         raise OverflowError("Python int too large to convert to C int")
-    packed = _pipe2_packed(flags)
-    if packed < 0:
-        raise _oserror(-packed)
-    return packed >> 32, packed & _FD_MASK
+    raise _oserror(-packed)
 
 
 def pipe(*args: object, **kwargs: object) -> tuple[int, int]:
@@ -85,9 +92,16 @@ def pipe(*args: object, **kwargs: object) -> tuple[int, int]:
     if args or kwargs:
         raise _call_error("pipe", "no arguments", len(args), kwargs)
     packed = _pipe_packed()
-    if packed < 0:
-        raise _oserror(-packed)
-    return packed >> 32, packed & _FD_MASK
+    if packed >= 0:
+        return packed >> 32, packed & _FD_MASK
+    raise _oserror(-packed)
+
+
+def _checked_flags(flags: object, args: tuple[object, ...], kwargs: dict[str, object]) -> int:
+    """pipe2's argument, checked and converted as CPython checks a METH_O builtin's C int argument."""
+    if args or kwargs or flags is _NO_ARGUMENT:
+        raise _call_error("pipe2", "exactly one argument", len(args) + (flags is not _NO_ARGUMENT), kwargs)
+    return _as_c_int(flags)
 
 
 def _oserror(errno: int) -> OSError:

@@ -55,7 +55,9 @@ _ON_THIS_THREAD = False
 
 
 def child_pipe2_packed(flags: int) -> int:
-    """binding_Pipe2 for a forked child; errors are raised, not returned."""
+    """binding_Pipe2 for a forked child; errors are raised, not returned, but for flags outside a C int."""
+    if not -0x80000000 <= flags <= 0x7FFFFFFF:
+        return -errno.EOVERFLOW  # the binding's answer, which pyos.pipe2 turns into os.pipe2's OverflowError
     r, w = _child_pipe2(flags)
     return r << 32 | w
 
