@@ -3,7 +3,11 @@
 // gopy turns every Go error into RuntimeError and every slice into a handle
 // object whose finalizer calls back into Go, so nothing here returns either:
 // results are plain integers, and a failure is a negative errno that the Python
-// facade (python/pyos) turns into the OSError that os.pipe2 would raise.
+// facade (python/pyos) turns into the OSError that os.pipe2 would raise. A
+// pipe's two fds travel packed in one int64, since gopy returns one value; the
+// extension's C wrapper, post-processed by build.py, hands them to Python as a
+// (read_fd, write_fd) tuple.
+//
 // Argument checking is the facade's job; flags reach this package already
 // converted to an integer, and the only check made here is whether it fits a C int.
 //

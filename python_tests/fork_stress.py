@@ -93,10 +93,10 @@ def child(index: int, enter_go: bool) -> None:
         if enter_go:  # what a binding without fork routing would do: valid and failing calls into Go.
             # They make no Go garbage, so a child hangs only where the fork caught one of Go's locks held.
             for flags in (0, -1, 2**40) * 2000:
-                packed = pyos._pyosgo.binding_Pipe2(flags)
-                if packed >= 0:
-                    os.close(packed >> 32)
-                    os.close(packed & 0xFFFFFFFF)
+                fds = pyos._pyosgo.binding_Pipe2(flags)
+                if isinstance(fds, tuple):
+                    os.close(fds[0])
+                    os.close(fds[1])
         exercise_every_public_function()
         code = 0
     except BaseException as exc:

@@ -109,6 +109,49 @@ def test_post_processing_moves_the_gil_release_into_c_and_makes_pipe2_meth_o(tmp
     assert "_wrap__pyosgo_binding_Pipe2, METH_O," in c and "PyLong_FromLongLong(retval)" in c
 
 
+C_PIPE_WRAPPER = """#include <Python.h>
+
+PyObject *
+_wrap__pyosgo_binding_Pipe(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
+{
+    PyObject *py_retval;
+    int64_t retval;
+
+    retval = binding_Pipe();
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    py_retval = Py_BuildValue((char *) "L", retval);
+    return py_retval;
+}
+PyObject * _wrap__pyosgo_binding_Pipe(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs));
+
+"""
+
+
+def test_post_processing_makes_the_pipe_wrappers_return_fd_pairs(tmp_path):
+    build = load_build_module()
+    stub, wrapper = tmp_path / "pyosgo.go", tmp_path / "pyosgo.c"
+    stub.write_text(GO_STUB)
+    wrapper.write_text(C_PIPE_WRAPPER + C_WRAPPER)
+    build.parse_one_int64_with_meth_o(wrapper)
+    build.return_fd_pairs(wrapper)
+    c = wrapper.read_text()
+    assert c.count("    return pyos_fd_pair(retval);\n}\n") == 2
+    assert "PyLong_FromLongLong(retval)" not in c and "py_retval" not in c
+    helper = c.index("static PyObject *\npyos_fd_pair(int64_t packed)")
+    assert c.index("#include <Python.h>") < helper < c.index("_wrap__pyosgo_binding_Pipe(")
+
+
+def test_fd_pairs_refuse_a_wrapper_that_does_not_return_the_packed_int(tmp_path):
+    build = load_build_module()
+    wrapper = tmp_path / "pyosgo.c"
+    wrapper.write_text((C_PIPE_WRAPPER + C_WRAPPER).replace("return py_retval;", "return Py_None;"))
+    build.parse_one_int64_with_meth_o(wrapper)
+    with pytest.raises(build.BuildError, match="does not end by returning the packed int64"):
+        build.return_fd_pairs(wrapper)
+
+
 def test_post_processing_refuses_output_it_does_not_recognise(tmp_path):
     build = load_build_module()
     stub, wrapper = tmp_path / "pyosgo.go", tmp_path / "pyosgo.c"

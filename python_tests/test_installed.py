@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import importlib.metadata
+import os
 import re
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from support import open_fds
 
 import pyos
 
@@ -69,6 +71,22 @@ def test_build_post_processing_made_pipe2s_wrapper_meth_o():
     with pytest.raises(TypeError, match=r"takes exactly one argument \(0 given\)"):
         ext.binding_Pipe2()
     assert ext.binding_Pipe2(-1) == -errno.EINVAL
+
+
+@pytest.mark.parametrize("call", ["binding_Pipe2", "binding_Pipe"])
+def test_build_post_processing_made_the_pipe_wrappers_return_fd_pairs(call):
+    # Go packs the two fds into one int64; the C wrapper hands them over as a tuple.
+    ext = sys.modules["pyos._pyosgo"]
+    before = open_fds()
+    fds = getattr(ext, call)(*((os.O_CLOEXEC,) if call == "binding_Pipe2" else ()))
+    try:
+        assert type(fds) is tuple and len(fds) == 2 and all(type(fd) is int for fd in fds)
+        assert open_fds() - before == set(fds)
+        os.write(fds[1], b"x")
+        assert os.read(fds[0], 1) == b"x"
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def test_one_version_for_go_and_python():

@@ -3,8 +3,8 @@
 ``pyos.pipe2(flags)`` takes the same argument, returns the same value and
 raises the same exceptions as ``os.pipe2(flags)``. The work is done by the Go
 package github.com/pyos-project/pyos/pyos, reached through a flat gopy binding
-(the ``_pyosgo`` extension): integers in, integers out, a failure as a negative
-errno. This module owns everything a Python caller sees: argument handling, the
+(the ``_pyosgo`` extension): an integer in; out, the two fds or a failure as a
+negative errno. This module owns everything a Python caller sees: argument handling, the
 errno to OSError mapping, and routing: in a process forked from this one, calls
 are served by CPython's os module and never enter Go (see _fork).
 """
@@ -24,16 +24,16 @@ _pyosgo = _load_extension()
 
 __version__: str = _pyosgo.binding_Version()
 
-# The entry points pipe2 and pipe call: Go's, packed as read<<32 | write or -errno,
-# until a fork makes this process a child, which must never enter Go again.
-_pipe2_packed = _pyosgo.binding_Pipe2
-_pipe_packed = _pyosgo.binding_Pipe
+# The entry points pipe2 and pipe call: Go's, which return (read_fd, write_fd) or
+# -errno, until a fork makes this process a child, which must never enter Go again.
+_pipe2_fds = _pyosgo.binding_Pipe2
+_pipe_fds = _pyosgo.binding_Pipe
 
 
 def _route_child_to_os() -> None:
-    global _pipe2_packed, _pipe_packed
-    _pipe2_packed = _fork.child_pipe2_packed
-    _pipe_packed = _fork.child_pipe_packed
+    global _pipe2_fds, _pipe_fds
+    _pipe2_fds = _fork.child_pipe2_fds
+    _pipe_fds = _fork.child_pipe_fds
 
 
 _fork.install_hooks(_pyosgo, on_child=_route_child_to_os)
@@ -58,7 +58,6 @@ else:
 
 _INT_MIN = -(2**31)
 _INT_MAX = 2**31 - 1
-_FD_MASK = 2**32 - 1
 _NO_ARGUMENT = object()
 # What the binding returns for flags a C int cannot hold: an errno that pipe2 never returns.
 _OUTSIDE_C_INT = -_errno.EOVERFLOW
@@ -75,26 +74,26 @@ def pipe2(flags: int = _NO_ARGUMENT, /, *args: object, **kwargs: object) -> tupl
     # C int range, and anything else goes through _checked_flags.
     if type(flags) is int and not (args or kwargs):
         try:
-            packed = _pipe2_packed(flags)
+            fds = _pipe2_fds(flags)
         except OverflowError:  # beyond even the binding's 64-bit argument
-            packed = _OUTSIDE_C_INT
+            fds = _OUTSIDE_C_INT
     else:
-        packed = _pipe2_packed(_checked_flags(flags, args, kwargs))
-    if packed >= 0:
-        return packed >> 32, packed & _FD_MASK
-    if packed == _OUTSIDE_C_INT:
+        fds = _pipe2_fds(_checked_flags(flags, args, kwargs))
+    if type(fds) is tuple:
+        return fds
+    if fds == _OUTSIDE_C_INT:
         raise OverflowError("Python int too large to convert to C int")
-    raise _oserror(-packed)
+    raise _oserror(-fds)
 
 
 def pipe(*args: object, **kwargs: object) -> tuple[int, int]:
     """Create a pipe whose ends are not inheritable, as os.pipe does; return (read_fd, write_fd)."""
     if args or kwargs:
         raise _call_error("pipe", "no arguments", len(args), kwargs)
-    packed = _pipe_packed()
-    if packed >= 0:
-        return packed >> 32, packed & _FD_MASK
-    raise _oserror(-packed)
+    fds = _pipe_fds()
+    if type(fds) is tuple:
+        return fds
+    raise _oserror(-fds)
 
 
 def _checked_flags(flags: object, args: tuple[object, ...], kwargs: dict[str, object]) -> int:

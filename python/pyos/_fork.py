@@ -54,18 +54,16 @@ _FORK_WARNING = r"This process \(pid=\d+\) is multi-threaded, use of \w+\(\) may
 _ON_THIS_THREAD = False
 
 
-def child_pipe2_packed(flags: int) -> int:
+def child_pipe2_fds(flags: int) -> tuple[int, int] | int:
     """binding_Pipe2 for a forked child; errors are raised, not returned, but for flags outside a C int."""
     if not -0x80000000 <= flags <= 0x7FFFFFFF:
         return -errno.EOVERFLOW  # the binding's answer, which pyos.pipe2 turns into os.pipe2's OverflowError
-    r, w = _child_pipe2(flags)
-    return r << 32 | w
+    return _child_pipe2(flags)
 
 
-def child_pipe_packed() -> int:
+def child_pipe_fds() -> tuple[int, int]:
     """binding_Pipe for a forked child: os.pipe; errors are raised, not returned."""
-    r, w = os.pipe()
-    return r << 32 | w
+    return os.pipe()
 
 
 def _child_pipe2(flags: int) -> tuple[int, int]:
