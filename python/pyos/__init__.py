@@ -56,8 +56,6 @@ if _o_direct >= 0:
 else:
     __all__.remove("O_DIRECT")
 
-_INT_MIN = -(2**31)
-_INT_MAX = 2**31 - 1
 _NO_ARGUMENT = object()
 # What the binding returns for flags a C int cannot hold: an errno that pipe2 never returns.
 _OUTSIDE_C_INT = -_errno.EOVERFLOW
@@ -129,6 +127,6 @@ def _as_c_int(obj: object) -> int:
         # float" and accepts __int__ with a DeprecationWarning; 3.10+ rejects both.
         _os.WIFEXITED(obj)  # type: ignore[arg-type]
         value = int(obj)  # type: ignore[call-overload]  # reached on 3.9 only, for __int__-only objects
-    if not _INT_MIN <= value <= _INT_MAX:
+    if not _fork.C_INT_MIN <= value <= _fork.C_INT_MAX:
         raise OverflowError("Python int too large to convert to C int")
     return value

@@ -41,6 +41,8 @@ in_child = False
 native_pipe2 = True  # set by install_hooks: whether the Go side uses the pipe2 system call
 _child_fork_lock = _thread.allocate_lock()
 _EMULATED_FLAGS = os.O_NONBLOCK | os.O_CLOEXEC
+C_INT_MIN = -(2**31)
+C_INT_MAX = 2**31 - 1
 
 # CPython 3.12+ warns in the parent on fork() from a process with more than one
 # OS thread: "This process (pid=N) is multi-threaded, use of fork() may lead to
@@ -56,7 +58,7 @@ _ON_THIS_THREAD = False
 
 def child_pipe2_fds(flags: int) -> tuple[int, int] | int:
     """binding_Pipe2 for a forked child; errors are raised, not returned, but for flags outside a C int."""
-    if not -0x80000000 <= flags <= 0x7FFFFFFF:
+    if not C_INT_MIN <= flags <= C_INT_MAX:
         return -errno.EOVERFLOW  # the binding's answer, which pyos.pipe2 turns into os.pipe2's OverflowError
     return _child_pipe2(flags)
 
