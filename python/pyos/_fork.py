@@ -56,7 +56,7 @@ _FORK_WARNING = r"This process \(pid=\d+\) is multi-threaded, use of \w+\(\) may
 _ON_THIS_THREAD = False
 
 
-def child_pipe2_fds(flags: int) -> tuple[int, int] | int:
+def child_pipe2_fds(flags: int) -> "tuple[int, int] | int":  # a string: 3.9 cannot evaluate X | Y
     """binding_Pipe2 for a forked child; errors are raised, not returned, but for flags outside a C int."""
     if not C_INT_MIN <= flags <= C_INT_MAX:
         return -errno.EOVERFLOW  # the binding's answer, which pyos.pipe2 turns into os.pipe2's OverflowError
