@@ -1,7 +1,7 @@
 # make demo   set everything up and run the seed example ported to pyos
 # make test   set everything up and run every Go and Python test
 # make bench  compare pyos.pipe2 with os.pipe2 per call
-# make fork-control  the fork stress with children that enter Go: shows the hazard the harness catches
+# make fork-control  the fork stress with children that call into Go: the guard stops every one
 # make dist   sdist + manylinux wheel in dist/, each installed into a fresh venv and checked
 # make test-all  the pytest suite under every CPython 3.9-3.13 the machine has
 # make soak   the soak test at 10**6 calls (make test runs 10**5)
@@ -21,7 +21,7 @@ CROSS_OS  := darwin freebsd netbsd openbsd
 CROSS_ARCH := amd64 arm64
 
 GO_SOURCES := $(wildcard pyos/*.go binding/*.go) go.mod go.sum
-PACKAGE_SOURCES := $(GO_SOURCES) $(wildcard python/pyos/*.py python/pyos/*.pyi python/pyos/py.typed) build.py setup.py pyproject.toml
+PACKAGE_SOURCES := $(GO_SOURCES) $(wildcard extension/* python/pyos/*.py python/pyos/*.pyi python/pyos/py.typed) build.py setup.py pyproject.toml
 
 .PHONY: all demo test go-test go-race go-fuzz go-cross lint soak py-test py-test-emulated seed-pythons dist test-all bench fork-control install clean
 
@@ -50,7 +50,7 @@ demo: $(STAMP)
 
 test: go-test go-race go-fuzz go-cross lint py-test py-test-emulated seed-pythons dist
 
-PY_SOURCES := python python_tests examples bench build.py setup.py
+PY_SOURCES := python python_tests examples bench extension build.py setup.py
 
 $(VENV)/.lint-ready: $(VENV)/.venv-ready requirements-lint.txt
 	$(VPY) -m pip install --quiet -r requirements-lint.txt
@@ -60,7 +60,7 @@ $(VENV)/.lint-ready: $(VENV)/.venv-ready requirements-lint.txt
 lint: $(VENV)/.lint-ready
 	$(VENV)/bin/ruff check $(PY_SOURCES)
 	$(VENV)/bin/ruff format --check $(PY_SOURCES)
-	$(VENV)/bin/mypy python/pyos examples
+	$(VENV)/bin/mypy python/pyos examples extension/run_pybindgen.py
 
 # The Go tests both ways: native pipe2, and the emulation forced on with pyos_emulate.
 go-test:

@@ -4,19 +4,22 @@
     python build.py [--python PY] [--tags TAG,...] [--dest DIR]
 
 Steps, each echoed before it runs:
-  1. `go tool gopy gen` writes the cgo stubs and pybindgen script for ./binding;
-  2. `go tool goimports` fixes the stubs' imports (gopy would look for goimports on PATH);
-  3. a first `go build -buildmode=c-shared` writes the header the C wrapper includes;
-  4. pybindgen, run by the target interpreter, writes the CPython wrapper, which
-     is then post-processed for speed: the GIL is released in C rather than from
-     Go, one-int64 wrappers become METH_O, and the pipe wrappers return
-     (read_fd, write_fd) or the negative errno;
-  5. the final `go build -buildmode=c-shared` links Go and the wrapper into one
-     extension module, `_pyosgo<EXT_SUFFIX>`, which is copied into DIR.
+  1. `go tool gopy gen` writes the cgo stubs and the pybindgen script for
+     ./binding, and check_gopy_output checks what pyos assumes of them;
+  2. extension/pyos_module.c and .h, pyos's Python-facing functions, join the
+     generated cgo package, and `go tool goimports` completes the stubs' imports
+     (gopy would look for goimports on PATH);
+  3. a first `go build -buildmode=c-shared` writes the header of the Go exports;
+  4. gopy's pybindgen script, run by the target interpreter through
+     extension/run_pybindgen.py, writes the module's C source, whose init
+     function calls pyos_module_init (pybindgen's after_init hook);
+  5. the final `go build -buildmode=c-shared` links Go, gopy's wrappers and
+     pyos_module.c into one extension module, `_pyosgo<EXT_SUFFIX>`, copied into DIR.
 
-gopy's own `build` command is not used: it needs goimports on PATH and links
-libpython, and a manylinux wheel must not (the interpreter provides the symbols).
-gopy's generated Python wrapper is not shipped: it calls os.chdir at import.
+Nothing gopy or pybindgen generates is edited. gopy's own `build` command is not
+used: it needs goimports on PATH and links libpython, and a manylinux wheel must
+not (the interpreter provides the symbols). gopy's generated Python wrapper is
+not shipped: it calls os.chdir at import.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 BINDING_PACKAGE = "./binding"
+EXTENSION_SOURCES = ROOT / "extension"
+EXTENSION_TAG = "pyos_extension"
 MODULE_NAME = "pyosgo"  # gopy names the extension module _pyosgo
 MIN_GO = (1, 26)
 
@@ -105,162 +110,40 @@ def python_config(python: str) -> dict[str, str]:
     return cfg
 
 
-def unlink_libpython(stubs: Path) -> None:
-    """Drop gopy's link flags so the extension takes Python's symbols from the interpreter that loads it."""
-    text = stubs.read_text()
-    # macOS refuses undefined symbols in a shared library unless told they come from the loader.
-    flags = "-undefined dynamic_lookup" if sys.platform == "darwin" else ""
-    new, count = re.subn(r"^#cgo LDFLAGS:.*$", f"#cgo LDFLAGS: {flags}".rstrip(), text, flags=re.M)
-    if count != 1:
-        raise BuildError(f"gopy's output changed: expected one '#cgo LDFLAGS' line in {stubs}, found {count}")
-    stubs.write_text(new)
-
-
-# gopy releases the GIL inside each Go wrapper with C.PyEval_SaveThread and
-# C.PyEval_RestoreThread: two calls from Go back into C (cgocall), which cost more
-# than pipe2's own user-space work. The GIL is released in the C wrapper instead.
-_GO_GIL_RELEASE = re.compile(
-    r"^(?P<head>func binding_\w+\(.*\{\n)"
-    r"\t_saved_thread := C\.PyEval_SaveThread\(\)\n\tdefer C\.PyEval_RestoreThread\(_saved_thread\)\n",
-    re.M,
+# What pyos_module.c calls in gopy's Go stubs. Each must be exported, and each stub
+# must release the GIL itself: the C calls them with the GIL held.
+GO_FUNCTIONS_CALLED_FROM_C = (
+    "binding_Pipe2",
+    "binding_Pipe",
+    "binding_BeforeFork",
+    "binding_AfterForkInParent",
+    "binding_HaveNativePipe2",
+    "binding_EmulatedFlags",
 )
-_C_BINDING_CALL = re.compile(r"^(?P<indent>[ \t]+)(?P<call>(?:retval = )?binding_\w+\([^;]*\);)$", re.M)
+GIL_RELEASE = "C.PyEval_SaveThread()"
 
 
-def release_gil_in_c(stubs: Path, wrapper: Path) -> int:
-    """Move the GIL release of every binding call from gopy's Go stubs into pybindgen's C wrapper.
-
-    Returns the number of calls moved; fails if the Go and C sides do not match.
-    """
-    go_source, go_count = _GO_GIL_RELEASE.subn(r"\g<head>", stubs.read_text())
-    binding_funcs = len(re.findall(r"^func binding_\w+\(", go_source, flags=re.M))
-    c_source, c_count = _C_BINDING_CALL.subn(
-        lambda m: f"{m['indent']}Py_BEGIN_ALLOW_THREADS\n{m['indent']}{m['call']}\n{m['indent']}Py_END_ALLOW_THREADS",
-        wrapper.read_text(),
-    )
-    if not binding_funcs or c_count != binding_funcs:
-        raise BuildError(
-            f"gopy's output changed: {binding_funcs} binding functions in {stubs.name}, "
-            f"{c_count} binding calls in {wrapper.name}"
-        )
-    if go_count != binding_funcs:
-        raise BuildError(f"gopy's output changed: {go_count} of {binding_funcs} Go binding stubs release the GIL")
-    stubs.write_text(go_source)
-    wrapper.write_text(c_source)
-    return c_count
+def check_gopy_output(work: Path) -> None:
+    """Fail, naming what changed, if gopy's output breaks an assumption this build makes about it."""
+    stubs = work / f"{MODULE_NAME}.go"
+    script = work / "build.py"
+    for generated in (stubs, script):
+        if not generated.is_file():
+            raise BuildError(f"gopy's output changed: it wrote no {generated.name} in {work}")
+    source = stubs.read_text()
+    for name in GO_FUNCTIONS_CALLED_FROM_C:
+        start = source.find(f"\n//export {name}\nfunc {name}(")
+        body = source[start : source.find("\n}\n", start)]
+        if start < 0:
+            raise BuildError(f"gopy's output changed: {stubs.name} exports no {name}, which pyos_module.c calls")
+        if GIL_RELEASE not in body:
+            raise BuildError(f"gopy's output changed: {name} in {stubs.name} no longer releases the GIL")
+    if "-lpython" in source:
+        raise BuildError(f"gopy's output changed: {stubs.name} links libpython despite -dynamic-link")
 
 
-# pybindgen parses even a single integer argument with PyArg_ParseTupleAndKeywords
-# (METH_VARARGS|METH_KEYWORDS) and builds results with Py_BuildValue. For the
-# one-int64 binding calls the wrapper is made METH_O with PyLong_AsLongLong; the
-# facade has already checked the argument, so only the parsing machinery goes.
-_C_ONE_INT64_WRAPPER = re.compile(
-    r"(?P<name>_wrap__pyosgo_binding_\w+)"
-    r"\(PyObject \* PYBINDGEN_UNUSED\(dummy\), PyObject \*args, PyObject \*kwargs\)\n"
-    r"\{\n(?P<decls>(?:    [^\n]*;\n)*?)"
-    r"    const char \*keywords\[\] = \{\"(?P<arg>\w+)\", NULL\};\n\n"
-    r"    if \(!PyArg_ParseTupleAndKeywords\(args, kwargs, "
-    r"\(char \*\) \"L\", \(char \*\*\) keywords, &(?P=arg)\)\) \{\n"
-    r"        return NULL;\n    \}\n"
-)
-
-
-def parse_one_int64_with_meth_o(wrapper: Path) -> list[str]:
-    """Turn pybindgen's wrappers of one-int64 functions into METH_O functions; return their names."""
-    source = wrapper.read_text()
-    names: list[str] = []
-
-    def as_meth_o(m: re.Match[str]) -> str:
-        names.append(m["name"])
-        return (
-            f"{m['name']}(PyObject *PYBINDGEN_UNUSED(dummy), PyObject *arg)\n{{\n{m['decls']}\n"
-            f"    {m['arg']} = PyLong_AsLongLong(arg);\n"
-            f"    if ({m['arg']} == -1 && PyErr_Occurred()) {{\n        return NULL;\n    }}\n"
-        )
-
-    source = _C_ONE_INT64_WRAPPER.sub(as_meth_o, source)
-    for name in names:
-        prototype = f"PyObject * {name}(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs);"
-        entry = f"(PyCFunction) {name}, METH_KEYWORDS|METH_VARARGS"
-        if source.count(prototype) != 1 or source.count(entry) != 1:
-            raise BuildError(f"gopy's output changed: no single prototype and method entry for {name}")
-        source = source.replace(prototype, f"PyObject * {name}(PyObject *dummy, PyObject *arg);")
-        source = source.replace(entry, f"(PyCFunction) {name}, METH_O")
-    source = source.replace('Py_BuildValue((char *) "L", retval)', "PyLong_FromLongLong(retval)")
-    wrapper.write_text(source)
-    return names
-
-
-# gopy returns one value per call, so Go packs a pipe's fds as read<<32 | write (a
-# failure as -errno). Unpacked in Python, that costs two operations on a two-digit
-# int and a tuple, about 900 instructions per call on CPython 3.11; the C wrapper
-# unpacks it instead. The facade still owns the errno, which stays an int.
-PIPE_WRAPPERS = ("_wrap__pyosgo_binding_Pipe2", "_wrap__pyosgo_binding_Pipe")
-_C_FD_PAIR = """
-/* Added by pyos's build.py: (read_fd, write_fd) from Go's packed result, or the negative errno. */
-static PyObject *
-pyos_fd_pair(int64_t packed)
-{
-    PyObject *pair, *fd;
-
-    if (packed < 0) {
-        return PyLong_FromLongLong(packed);
-    }
-    pair = PyTuple_New(2);
-    if (pair == NULL) {
-        return NULL;
-    }
-    fd = PyLong_FromLong((long)(packed >> 32));
-    if (fd == NULL) {
-        Py_DECREF(pair);
-        return NULL;
-    }
-    PyTuple_SET_ITEM(pair, 0, fd);
-    fd = PyLong_FromLong((long)(packed & 0xFFFFFFFF));
-    if (fd == NULL) {
-        Py_DECREF(pair);
-        return NULL;
-    }
-    PyTuple_SET_ITEM(pair, 1, fd);
-    return pair;
-}
-"""
-_C_PACKED_RETURN = "    py_retval = PyLong_FromLongLong(retval);\n    return py_retval;\n}\n"
-
-
-def return_fd_pairs(wrapper: Path) -> None:
-    """Make the C wrappers of the pipe functions return (read_fd, write_fd), or the negative errno as an int."""
-    source = wrapper.read_text()
-    first_wrapper = source.find("\nPyObject *\n_wrap__pyosgo_")
-    if first_wrapper < 0:
-        raise BuildError("gopy's output changed: no wrapper functions found")
-    for name in PIPE_WRAPPERS:
-        start = source.find(f"\n{name}(")
-        end = source.find("\n}\n", start) + len("\n}\n")
-        body = source[start:end]
-        if start < 0 or not body.endswith(_C_PACKED_RETURN) or body.count("    PyObject *py_retval;\n") != 1:
-            raise BuildError(f"gopy's output changed: {name} does not end by returning the packed int64")
-        body = body.replace("    PyObject *py_retval;\n", "").replace(
-            _C_PACKED_RETURN, "    return pyos_fd_pair(retval);\n}\n"
-        )
-        source = source[:start] + body + source[end:]
-    source = source[:first_wrapper] + _C_FD_PAIR + source[first_wrapper:]
-    wrapper.write_text(source)
-
-
-def build(python: str, dest: Path, tags: list[str]) -> Path:
-    """Build the extension for python with the given Go build tags and copy it into dest."""
-    go = check_go()
-    check_c_compiler(go)
-    cfg = python_config(python)
-
-    work = WORK_ROOT / "-".join([cfg["ext_suffix"].strip(".").removesuffix(".so"), *tags])
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
-
-    env = dict(os.environ, CGO_ENABLED="1")
-    tag_args = ["-tags", ",".join(tags)] if tags else []
+def generate_with_gopy(go: str, python: str, work: Path, tags: list[str], env: dict[str, str]) -> None:
+    """Have gopy write the cgo stubs and the pybindgen script for the binding into work, and check them."""
     run(
         [
             go,
@@ -277,23 +160,48 @@ def build(python: str, dest: Path, tags: list[str]) -> Path:
         ],
         env=env,
     )
-    stubs = work / f"{MODULE_NAME}.go"
-    unlink_libpython(stubs)
-    run([go, "tool", "goimports", "-w", str(stubs)], env=env)
+    check_gopy_output(work)
+
+
+def compiler_env(cfg: dict[str, str]) -> dict[str, str]:
+    """The environment of every cgo build: the target's headers and a release build in C11."""
+    cflags = [
+        f"-I{cfg['include']}",
+        # gopy's preamble declares `typedef uint8_t bool;`, and bool is a keyword in
+        # C23, the default of GCC 15 and newer; CPython's headers need C11.
+        "-std=gnu11",
+        "-O2",
+        "-fPIC",
+        "-DNDEBUG",
+    ]
+    # macOS refuses undefined symbols in a shared library unless told they come from the loader.
+    ldflags = ["-undefined", "dynamic_lookup"] if sys.platform == "darwin" else []
+    return dict(os.environ, CGO_ENABLED="1", CGO_CFLAGS=" ".join(cflags), CGO_LDFLAGS=" ".join(ldflags))
+
+
+def build(python: str, dest: Path, tags: list[str]) -> Path:
+    """Build the extension for python with the given Go build tags and copy it into dest."""
+    go = check_go()
+    check_c_compiler(go)
+    cfg = python_config(python)
+
+    work = WORK_ROOT / "-".join([cfg["ext_suffix"].strip(".").removesuffix(".so"), *tags])
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+
+    env = compiler_env(cfg)
+    # The tag that lets extension/'s Go file join the package; Go's tools skip it elsewhere.
+    tag_args = ["-tags", ",".join([EXTENSION_TAG, *tags])]
+    generate_with_gopy(go, python, work, tags, env)
+    for source in sorted(EXTENSION_SOURCES.glob("*.[ch]")) + sorted(EXTENSION_SOURCES.glob("*.go")):
+        shutil.copyfile(source, work / source.name)
+    run([go, "tool", "goimports", "-w", f"{MODULE_NAME}.go"], cwd=work, env=env)
+    # The header of the Go exports, which the C that pybindgen writes includes.
     run([go, "build", "-buildmode=c-shared", *tag_args, "-o", f"{MODULE_NAME}_go.so", "."], cwd=work, env=env)
-    run([python, "build.py"], cwd=work, env=env)
-    moved = release_gil_in_c(stubs, work / f"{MODULE_NAME}.c")
-    echo(f"moved the GIL release of {moved} binding calls from the Go stubs into the C wrapper")
-    fast = parse_one_int64_with_meth_o(work / f"{MODULE_NAME}.c")
-    if "_wrap__pyosgo_binding_Pipe2" not in fast:
-        raise BuildError("gopy's output changed: binding_Pipe2's wrapper was not recognised")
-    echo(f"made {', '.join(fast)} METH_O")
-    return_fd_pairs(work / f"{MODULE_NAME}.c")
-    echo(f"made {', '.join(PIPE_WRAPPERS)} return (read_fd, write_fd)")
+    run([python, str(EXTENSION_SOURCES / "run_pybindgen.py"), "build.py"], cwd=work, env=env)
 
     module_file = f"_{MODULE_NAME}{cfg['ext_suffix']}"
-    env["CGO_CFLAGS"] = f"-I{cfg['include']} -fPIC -O2"
-    env["CGO_LDFLAGS"] = ""
     run(
         [go, "build", "-buildmode=c-shared", "-trimpath", *tag_args, "-ldflags=-s -w", "-o", module_file, "."],
         cwd=work,

@@ -47,8 +47,8 @@ class GopyBuildExt(build_ext):
 
 setup(
     version=go_package_version(),
-    # The sources are the Go package and its binding; the list only tells
-    # setuptools that there is a platform-specific extension to build.
-    ext_modules=[Extension("pyos._pyosgo", sources=["binding/binding.go"])],
+    # The sources are the Go package, its binding and extension/; the list only
+    # tells setuptools that there is a platform-specific extension to build.
+    ext_modules=[Extension("pyos._pyosgo", sources=["binding/binding.go", "extension/pyos_module.c"])],
     cmdclass={"build_ext": GopyBuildExt},
 )

@@ -2,19 +2,16 @@
 //
 // gopy turns every Go error into RuntimeError and every slice into a handle
 // object whose finalizer calls back into Go, so nothing here returns either:
-// results are plain integers, and a failure is a negative errno that the Python
-// facade (python/pyos) turns into the OSError that os.pipe2 would raise. A
-// pipe's two fds travel packed in one int64, since gopy returns one value; the
-// extension's C wrapper, post-processed by build.py, hands them to Python as a
-// (read_fd, write_fd) tuple.
-//
-// Argument checking is the facade's job; flags reach this package already
-// converted to an integer, and the only check made here is whether it fits a C int.
+// results are plain integers, and a failure is a negative errno. A pipe's two
+// fds travel packed in one int64, since gopy returns one value. The extension's
+// C functions (../extension/pyos_module.c) are the callers: they convert the
+// Python argument to a C int as os.pipe2 does, and turn the result into the
+// (read_fd, write_fd) tuple or the OSError that os.pipe2 would give.
 //
 // Each entry point runs with the calling thread locked (runtime.LockOSThread).
 // A thread Go starts from a locked thread is cloned by Go's template thread, not
-// by the caller, so every OS thread of Go's inherits the name the facade gave the
-// thread that loaded the runtime; that is how the facade tells Go's threads from
+// by the caller, so every OS thread of Go's inherits the name python/pyos gave the
+// thread that loaded the runtime; that is how python/pyos tells Go's threads from
 // the user's when it decides whether a fork needs CPython's multi-threading warning.
 package binding
 
@@ -28,16 +25,8 @@ import (
 )
 
 // Pipe2 creates a pipe and returns its fds packed as read<<32 | write, or -errno on failure.
-//
-// Flags that a C int cannot hold give -EOVERFLOW, an errno pipe2 itself never
-// returns, where the Go package says EINVAL: the facade raises OverflowError
-// for them, as os.pipe2 does, and leaves the range check of plain ints to this
-// one comparison.
 func Pipe2(flags int) int64 {
 	defer lockCallerThread()()
-	if flags != int(int32(flags)) {
-		return -int64(unix.EOVERFLOW)
-	}
 	return pack(pyos.Pipe2(flags))
 }
 
@@ -69,6 +58,12 @@ func ONonblock() int {
 func OCloexec() int {
 	defer lockCallerThread()()
 	return pyos.O_CLOEXEC
+}
+
+// EmulatedFlags returns the flags that Pipe2 applies where it emulates pipe2; others fail with EINVAL there.
+func EmulatedFlags() int {
+	defer lockCallerThread()()
+	return pyos.EmulatedFlags
 }
 
 // HaveNativePipe2 returns 1 where Pipe2 is the pipe2 system call, 0 where it is emulated.

@@ -7,3 +7,6 @@ const (
 	O_NONBLOCK = unix.O_NONBLOCK // O_NONBLOCK makes reads and writes on either end non-blocking.
 	O_CLOEXEC  = unix.O_CLOEXEC  // O_CLOEXEC closes both ends on exec, so child processes do not inherit them.
 )
+
+// EmulatedFlags are the flags Pipe2 applies where it emulates pipe2 (HaveNativePipe2 false); others fail with EINVAL there.
+const EmulatedFlags = O_NONBLOCK | O_CLOEXEC

@@ -12,13 +12,10 @@ import (
 // HaveNativePipe2 reports whether Pipe2 is the pipe2 system call (true) or an emulation under the fork lock (false).
 const HaveNativePipe2 = false
 
-// emulatedFlags are the flags the emulation can apply; pipe2(2) rejects others with EINVAL, and so does Pipe2.
-const emulatedFlags = O_NONBLOCK | O_CLOEXEC
-
 // pipe2 emulates pipe2 with pipe and fcntl under the read side of syscall.ForkLock.
 //
 // The lock is what makes the emulation atomic with respect to fork: Go's
-// ForkExec and the fork hooks of the Python facade (through LockForFork) take
+// ForkExec and the fork hooks of the Python extension (through LockForFork) take
 // its write side, so no child is created between pipe and FD_CLOEXEC, and no
 // exec'd program inherits an end meant to be close-on-exec.
 func pipe2(flags int) (r, w int, err error) {
@@ -26,7 +23,7 @@ func pipe2(flags int) (r, w int, err error) {
 }
 
 func pipe2Locked(flags int, forkLock sync.Locker) (r, w int, err error) {
-	if flags&^emulatedFlags != 0 {
+	if flags&^EmulatedFlags != 0 {
 		return -1, -1, syscallError("pipe2", unix.EINVAL)
 	}
 	forkLock.Lock()

@@ -18,7 +18,19 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SDIST_MUST_HOLD = ["go.mod", "go.sum", "build.py", "setup.py", "pyproject.toml", "pyos/pipe2.go", "binding/binding.go"]
+SDIST_MUST_HOLD = [
+    "go.mod",
+    "go.sum",
+    "build.py",
+    "setup.py",
+    "pyproject.toml",
+    "pyos/pipe2.go",
+    "binding/binding.go",
+    "extension/pyos_module.c",
+    "extension/pyos_module.h",
+    "extension/go_entry_guard.go",
+    "extension/run_pybindgen.py",
+]
 
 
 def check_sdist(sdist: Path) -> None:

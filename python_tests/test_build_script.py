@@ -53,41 +53,6 @@ def test_missing_python_headers_are_named(tmp_path):
     assert str(tmp_path / "include" / "Python.h") in proc.stderr
 
 
-GO_STUB = """//export binding_Pipe2
-func binding_Pipe2(flags C.longlong) C.longlong {
-\t_saved_thread := C.PyEval_SaveThread()
-\tdefer C.PyEval_RestoreThread(_saved_thread)
-\treturn C.longlong(binding.Pipe2(int(flags)))
-
-}
-"""
-
-C_WRAPPER = """PyObject *
-_wrap__pyosgo_binding_Pipe2(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs)
-{
-    PyObject *py_retval;
-    int64_t retval;
-    int64_t flags;
-    const char *keywords[] = {"flags", NULL};
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, (char *) "L", (char **) keywords, &flags)) {
-        return NULL;
-    }
-    retval = binding_Pipe2(flags);
-    if (PyErr_Occurred()) {
-        return NULL;
-    }
-    py_retval = Py_BuildValue((char *) "L", retval);
-    return py_retval;
-}
-PyObject * _wrap__pyosgo_binding_Pipe2(PyObject * PYBINDGEN_UNUSED(dummy), PyObject *args, PyObject *kwargs);
-
-static PyMethodDef _pyosgo_functions[] = {
-    {(char *) "binding_Pipe2", (PyCFunction) _wrap__pyosgo_binding_Pipe2, METH_KEYWORDS|METH_VARARGS, "" },
-};
-"""
-
-
 def load_build_module():
     spec = importlib.util.spec_from_file_location("pyos_gopy_build", BUILD_PY)
     module = importlib.util.module_from_spec(spec)
@@ -95,67 +60,71 @@ def load_build_module():
     return module
 
 
-def test_post_processing_moves_the_gil_release_into_c_and_makes_pipe2_meth_o(tmp_path):
+@pytest.fixture(scope="module")
+def gopy_output(tmp_path_factory):
+    """What the pinned gopy really generates for the binding, checked by build.py."""
     build = load_build_module()
-    stub, wrapper = tmp_path / "pyosgo.go", tmp_path / "pyosgo.c"
-    stub.write_text(GO_STUB)
-    wrapper.write_text(C_WRAPPER)
-    assert build.release_gil_in_c(stub, wrapper) == 1
-    assert build.parse_one_int64_with_meth_o(wrapper) == ["_wrap__pyosgo_binding_Pipe2"]
-    go, c = stub.read_text(), wrapper.read_text()
-    assert "PyEval_SaveThread" not in go and "return C.longlong(binding.Pipe2(int(flags)))" in go
-    assert "    Py_BEGIN_ALLOW_THREADS\n    retval = binding_Pipe2(flags);\n    Py_END_ALLOW_THREADS\n" in c
-    assert "PyArg_ParseTupleAndKeywords" not in c and "flags = PyLong_AsLongLong(arg);" in c
-    assert "_wrap__pyosgo_binding_Pipe2, METH_O," in c and "PyLong_FromLongLong(retval)" in c
+    work = tmp_path_factory.mktemp("gopy")
+    build.generate_with_gopy(build.check_go(), sys.executable, work, [], dict(os.environ))
+    return build, work
 
 
-C_PIPE_WRAPPER = """#include <Python.h>
-
-PyObject *
-_wrap__pyosgo_binding_Pipe(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs))
-{
-    PyObject *py_retval;
-    int64_t retval;
-
-    retval = binding_Pipe();
-    if (PyErr_Occurred()) {
-        return NULL;
-    }
-    py_retval = Py_BuildValue((char *) "L", retval);
-    return py_retval;
-}
-PyObject * _wrap__pyosgo_binding_Pipe(PyObject *PYBINDGEN_UNUSED(_args), PyObject *PYBINDGEN_UNUSED(_kwargs));
-
-"""
+def test_pinned_gopy_meets_every_assumption_of_build_py(gopy_output):
+    build, work = gopy_output
+    stubs = (work / "pyosgo.go").read_text()
+    # Checked again here, so that a check_gopy_output that accepted anything would fail this test.
+    for name in build.GO_FUNCTIONS_CALLED_FROM_C:
+        assert f"//export {name}\nfunc {name}(" in stubs
+    assert "-lpython" not in stubs
+    assert "mod = Module('_pyosgo')" in (work / "build.py").read_text()
 
 
-def test_post_processing_makes_the_pipe_wrappers_return_fd_pairs(tmp_path):
-    build = load_build_module()
-    stub, wrapper = tmp_path / "pyosgo.go", tmp_path / "pyosgo.c"
-    stub.write_text(GO_STUB)
-    wrapper.write_text(C_PIPE_WRAPPER + C_WRAPPER)
-    build.parse_one_int64_with_meth_o(wrapper)
-    build.return_fd_pairs(wrapper)
-    c = wrapper.read_text()
-    assert c.count("    return pyos_fd_pair(retval);\n}\n") == 2
-    assert "PyLong_FromLongLong(retval)" not in c and "py_retval" not in c
-    helper = c.index("static PyObject *\npyos_fd_pair(int64_t packed)")
-    assert c.index("#include <Python.h>") < helper < c.index("_wrap__pyosgo_binding_Pipe(")
+def without_gil_release(stubs: str, name: str) -> str:
+    """The stubs with the Go function name keeping the GIL."""
+    start = stubs.index(f"func {name}(")
+    end = stubs.index("\n}\n", start)
+    body = stubs[start:end].replace("\t_saved_thread := C.PyEval_SaveThread()\n", "")
+    return stubs[:start] + body.replace("\tdefer C.PyEval_RestoreThread(_saved_thread)\n", "") + stubs[end:]
 
 
-def test_fd_pairs_refuse_a_wrapper_that_does_not_return_the_packed_int(tmp_path):
-    build = load_build_module()
-    wrapper = tmp_path / "pyosgo.c"
-    wrapper.write_text((C_PIPE_WRAPPER + C_WRAPPER).replace("return py_retval;", "return Py_None;"))
-    build.parse_one_int64_with_meth_o(wrapper)
-    with pytest.raises(build.BuildError, match="does not end by returning the packed int64"):
-        build.return_fd_pairs(wrapper)
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda stubs: stubs, None),
+        (lambda stubs: stubs.replace("//export binding_Pipe2\n", ""), "exports no binding_Pipe2"),
+        (lambda stubs: without_gil_release(stubs, "binding_Pipe"), "binding_Pipe in pyosgo.go no longer releases"),
+        (lambda stubs: stubs.replace("#cgo LDFLAGS:", "#cgo LDFLAGS: -lpython3.11"), "links libpython"),
+    ],
+    ids=["unchanged", "export gone", "GIL kept", "libpython linked"],
+)
+def test_check_of_gopy_output_names_what_changed(gopy_output, tmp_path, change, message):
+    build, work = gopy_output
+    for name in ("pyosgo.go", "build.py"):
+        (tmp_path / name).write_text((work / name).read_text())
+    (tmp_path / "pyosgo.go").write_text(change((work / "pyosgo.go").read_text()))
+    if message is None:  # the control: the real output passes
+        build.check_gopy_output(tmp_path)
+        return
+    with pytest.raises(build.BuildError, match=f"gopy's output changed: .*{message}"):
+        build.check_gopy_output(tmp_path)
 
 
-def test_post_processing_refuses_output_it_does_not_recognise(tmp_path):
-    build = load_build_module()
-    stub, wrapper = tmp_path / "pyosgo.go", tmp_path / "pyosgo.c"
-    stub.write_text(GO_STUB.replace("_saved_thread := C.PyEval_SaveThread()", "save := C.PyEval_SaveThread()"))
-    wrapper.write_text(C_WRAPPER)
-    with pytest.raises(build.BuildError, match="gopy's output changed"):
-        build.release_gil_in_c(stub, wrapper)
+def test_pybindgen_driver_refuses_a_script_that_makes_another_module(tmp_path):
+    # The driver runs under an interpreter with pybindgen; a stand-in module records what it is asked.
+    fake = tmp_path / "pybindgen.py"
+    fake.write_text(
+        "class Module:\n"
+        "    def __init__(self, name):\n        self.name = name\n"
+        "    def add_include(self, include):\n        pass\n"
+        "    class after_init:\n        @staticmethod\n        def write_error_check(*args):\n            pass\n"
+        "    def generate(self, out):\n        pass\n"
+    )
+    script = tmp_path / "build.py"
+    script.write_text("from pybindgen import Module\nModule('_other').generate(None)\n")
+    driver = BUILD_PY.parent / "extension" / "run_pybindgen.py"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    proc = subprocess.run([sys.executable, str(driver), str(script)], capture_output=True, text=True, env=env)
+    assert proc.returncode == 1
+    assert "generated the modules ['_other']" in proc.stderr
+    script.write_text("from pybindgen import Module\nModule('_pyosgo').generate(None)\n")
+    assert subprocess.run([sys.executable, str(driver), str(script)], env=env).returncode == 0

@@ -3,15 +3,17 @@
 Threads create pyos.pipe2(O_CLOEXEC) pipes while the main thread runs os.fork()
 and os.execv of `ls /proc/self/fd`, whose output tells which fds it inherited.
 With the emulated pipe2 (pipe, then fcntl), only the fork lock that pyos's at-fork
-hooks take keeps a fork out of the window between the two; the control removes
-those hooks' lock and shows the window is real. With the native pipe2 system
-call there is no window at all, lock or not.
+hooks take keeps a fork out of the window between the two; the control starts the
+children with os.posix_spawn, which runs none of CPython's at-fork hooks, and
+shows the window is real. With the native pipe2 system call there is no window at
+all, lock or not.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from typing import Callable
 
 import pytest
 
@@ -24,12 +26,24 @@ PIPE_MAKERS = 3
 pytestmark = pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 
 
-def fds_of_execd_child() -> set[str]:
+def fds_of_forked_child() -> set[str]:
+    """The fds that `ls /proc/self/fd` inherits through os.fork and os.execv."""
     out_r, out_w = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.dup2(out_w, 1)
         os.execv("/bin/ls", ["ls", "/proc/self/fd"])
+    return listing_of(pid, out_r, out_w)
+
+
+def fds_of_spawned_child() -> set[str]:
+    """The same through os.posix_spawn, for which CPython runs no at-fork hooks."""
+    out_r, out_w = os.pipe()
+    pid = os.posix_spawn("/bin/ls", ["ls", "/proc/self/fd"], os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, out_w, 1)])
+    return listing_of(pid, out_r, out_w)
+
+
+def listing_of(pid: int, out_r: int, out_w: int) -> set[str]:
     os.close(out_w)
     with os.fdopen(out_r) as out:
         listing = out.read()
@@ -37,7 +51,7 @@ def fds_of_execd_child() -> set[str]:
     return set(listing.split())
 
 
-def race(forks: int) -> list[str]:
+def race(forks: int, fds_of_execd_child: Callable[[], set[str]]) -> list[str]:
     baseline = fds_of_execd_child()
     stop = threading.Event()
 
@@ -61,19 +75,12 @@ def race(forks: int) -> list[str]:
     return leaked
 
 
-@pytest.fixture
-def without_the_fork_lock(monkeypatch):
-    ext = pyos._pyosgo
-    monkeypatch.setattr(ext, "binding_BeforeFork", lambda go_run: None)
-    monkeypatch.setattr(ext, "binding_AfterForkInParent", lambda go_run: None)
-
-
 def test_close_on_exec_pipes_never_reach_an_execd_child():
-    assert race(FORKS) == []
+    assert race(FORKS, fds_of_forked_child) == []
 
 
-def test_control_without_the_fork_lock(without_the_fork_lock):
-    leaked = race(FORKS)
+def test_control_children_spawned_without_the_hooks():
+    leaked = race(FORKS, fds_of_spawned_child)
     if pyos.HAVE_NATIVE_PIPE2:
         assert leaked == []  # pipe2(2) is atomic: nothing to guard
     else:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -27,48 +29,56 @@ def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 60
     )
 
 
-# Replaces every reference to a function of the extension, in the extension and in
-# pyos's modules, with a tripwire that kills the process: any call into Go from
-# pyos's functions or from its at-fork hooks then shows as exit status 3.
-SET_TRIPWIRES = """
-import os, sys
-ext = sys.modules["pyos._pyosgo"]
-def tripwire(*args):
-    os.write(2, b"entered Go\\n")
-    os._exit(3)
-for module in (ext, *(m for name, m in sys.modules.items() if name == "pyos" or name.startswith("pyos."))):
-    for name, value in list(vars(module).items()):
-        if getattr(value, "__self__", None) is ext:
-            setattr(module, name, tripwire)
+GUARD_MESSAGE = "pyos: a forked child called into Go, whose runtime does not survive fork; aborting"
+
+# Forks a child in the way argv[1] names, runs argv[2] in it, and prints the child's
+# exit code. A raw fork() from C (ctypes) runs none of CPython's at-fork hooks.
+FORK_AND_RUN = """
+import ctypes, os, sys
+sys.path.insert(0, {here!r})
+import pyos
+from fork_stress import exercise_every_public_function
+
+how, code = sys.argv[1:]
+pid = os.fork() if how == "os.fork" else ctypes.PyDLL(None).fork()
+if pid == 0:
+    exec(code)
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
 """
 
 
-def test_forked_child_serves_every_function_without_entering_go():
-    proc = run_python(
-        f"""
-        import os, sys
-        sys.path.insert(0, {str(HERE)!r})
-        import pyos
-        from fork_stress import exercise_every_public_function
-
-        pid = os.fork()
-        if pid == 0:
-            exec({SET_TRIPWIRES!r})
-            exercise_every_public_function()
-            os._exit(0)
-        _, status = os.waitpid(pid, 0)
-        print(os.waitstatus_to_exitcode(status))
-        """
+def fork_and_run(how: str, code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", FORK_AND_RUN.format(here=str(HERE)), how, code],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
+
+
+@pytest.mark.parametrize("how", ["os.fork", "raw fork"])
+def test_forked_child_serves_every_function_without_entering_go(how):
+    # Any call into Go in the child would stop it with the guard's message.
+    proc = fork_and_run(how, "exercise_every_public_function()" if how == "os.fork" else "pyos.pipe2(0); pyos.pipe()")
     assert proc.stdout.strip() == "0", proc.stderr
+    assert GUARD_MESSAGE not in proc.stderr
 
 
-@pytest.mark.parametrize("call", ["pyos.pipe2(0)", "pyos.pipe()", "os.fork()"])
-def test_tripwire_catches_a_call_into_go(call):
-    # The control for the test above: in a process that has not forked, each of
-    # these enters Go (os.fork through pyos's before hook), and the tripwire fires.
-    proc = run_python(f"import os, pyos\nexec({SET_TRIPWIRES!r})\n{call}")
-    assert proc.returncode == 3, proc.stderr
+@pytest.mark.parametrize("how", ["os.fork", "raw fork"])
+@pytest.mark.parametrize("call", ["pyos._pyosgo.binding_Pipe2(0)", "pyos._pyosgo.binding_ONonblock()"])
+def test_a_call_into_go_in_a_forked_child_is_stopped_loudly(how, call):
+    # The control for the test above: a child that does call into Go, through gopy's
+    # wrappers, is stopped at once instead of risking a hang.
+    proc = fork_and_run(how, call)
+    assert proc.stdout.strip() == str(-signal.SIGABRT)
+    assert GUARD_MESSAGE in proc.stderr
+
+
+def test_a_call_into_go_in_the_parent_is_not_stopped():
+    proc = run_python("import pyos\nprint(pyos._pyosgo.binding_Pipe2(-1))")
+    assert proc.stdout.strip() == str(-errno.EINVAL) and proc.stderr == ""
 
 
 def test_fork_stress_no_child_hangs_or_fails():
@@ -81,7 +91,8 @@ def test_fork_stress_no_child_hangs_or_fails():
     )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
-    assert report == {**report, "forks": 500, "ok": 500, "failed": 0, "hung": 0, "pool": "ok"}, proc.stderr
+    expected = {"forks": 500, "ok": 500, "failed": 0, "hung": 0, "stopped": 0, "pool": "ok"}
+    assert report == {**report, **expected}, proc.stderr
 
 
 FORK_SCRIPT = """

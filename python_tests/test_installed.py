@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import errno
 import importlib.metadata
-import os
 import re
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
-
-import pytest
-from support import open_fds
 
 import pyos
 
@@ -60,33 +55,6 @@ def test_public_names():
     assert all(hasattr(pyos, name) for name in pyos.__all__)
     assert type(pyos.HAVE_NATIVE_PIPE2) is bool
     assert (PACKAGE_DIR / "py.typed").is_file()
-
-
-def test_build_post_processing_made_pipe2s_wrapper_meth_o():
-    # build.py rewrites pybindgen's PyArg_ParseTupleAndKeywords wrapper of binding_Pipe2
-    # into a METH_O function: one positional argument, no keywords, plain int result.
-    ext = sys.modules["pyos._pyosgo"]
-    with pytest.raises(TypeError, match="takes no keyword arguments"):
-        ext.binding_Pipe2(flags=0)
-    with pytest.raises(TypeError, match=r"takes exactly one argument \(0 given\)"):
-        ext.binding_Pipe2()
-    assert ext.binding_Pipe2(-1) == -errno.EINVAL
-
-
-@pytest.mark.parametrize("call", ["binding_Pipe2", "binding_Pipe"])
-def test_build_post_processing_made_the_pipe_wrappers_return_fd_pairs(call):
-    # Go packs the two fds into one int64; the C wrapper hands them over as a tuple.
-    ext = sys.modules["pyos._pyosgo"]
-    before = open_fds()
-    fds = getattr(ext, call)(*((os.O_CLOEXEC,) if call == "binding_Pipe2" else ()))
-    try:
-        assert type(fds) is tuple and len(fds) == 2 and all(type(fd) is int for fd in fds)
-        assert open_fds() - before == set(fds)
-        os.write(fds[1], b"x")
-        assert os.read(fds[0], 1) == b"x"
-    finally:
-        for fd in fds:
-            os.close(fd)
 
 
 def test_one_version_for_go_and_python():

@@ -1,0 +1,348 @@
+/* pyos.pipe2 and pyos.pipe, written as posixmodule writes os.pipe2 and os.pipe,
+ * and the fork handling that keeps a forked child out of Go.
+ *
+ * gopy generates the extension module _pyosgo from ../binding; build.py adds this
+ * file to it, and pybindgen's after_init hook calls pyos_module_init right after
+ * the module is created. In the process that loaded the extension, Go makes the
+ * pipes. A forked child never enters Go: a Go runtime does not survive fork, since
+ * the child has only the forking thread and the locks Go's other threads held stay
+ * held, so a child that calls into Go can hang for good. A pthread_atfork handler
+ * marks every child, also one that CPython is not told about, and a child is
+ * served by the system calls themselves. Should anything still call into Go in a
+ * child, pyos_go_entry_guard stops it with a message rather than let it hang.
+ */
+
+#include "pyos_module.h"
+#include "_cgo_export.h" /* the Go functions: gopy's exports of ../binding */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* After the includes: the rule is for this file, whatever flags gopy's package gives the
+ * compiler (among them -Wno-error and -Wno-implicit-function-declaration, under which a
+ * misnamed Go function would link, and fail only when Python loads the module). */
+#pragma GCC diagnostic error "-Wall"
+#pragma GCC diagnostic error "-Wextra"
+#pragma GCC diagnostic error "-Wimplicit-function-declaration"
+#pragma GCC diagnostic error "-Wint-conversion"
+
+/* The systems where Go's Pipe2 is the pipe2 system call (../pyos/pipe2_native.go); elsewhere libc may lack it. */
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) \
+    || defined(__DragonFly__) || defined(__sun)
+#define PYOS_LIBC_HAS_PIPE2 1
+#endif
+
+/* Set in the child of every fork by the pthread_atfork child handler, and never cleared. */
+static volatile sig_atomic_t in_forked_child;
+
+/* From Go at module init: whether Pipe2 is the pipe2 system call, and the flags its emulation applies. */
+static int native_pipe2;
+static int emulated_flags;
+
+/* Where pipe2 is emulated, a forked child holds this lock from pipe to the last
+ * fcntl, and the child's own forks take it, so that no grandchild inherits a pipe
+ * without its flags: in the child it stands in for Go's syscall.ForkLock. */
+static pthread_mutex_t child_fork_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Whether this process holds Go's fork lock: after_fork_in_parent releases only what before_fork took. */
+static int go_fork_lock_held;
+
+static void
+before_any_fork(void)
+{
+    if (in_forked_child) {
+        pthread_mutex_lock(&child_fork_lock);
+    }
+}
+
+static void
+after_any_fork_in_parent(void)
+{
+    if (in_forked_child) {
+        pthread_mutex_unlock(&child_fork_lock);
+    }
+}
+
+static void
+after_any_fork_in_child(void)
+{
+    /* Whoever held the lock at the fork, this thread or one that no longer exists, is done with it. */
+    static const pthread_mutex_t unlocked = PTHREAD_MUTEX_INITIALIZER;
+
+    child_fork_lock = unlocked;
+    go_fork_lock_held = 0;
+    in_forked_child = 1;
+}
+
+void
+pyos_go_entry_guard(void *Py_UNUSED(context_arg))
+{
+    static const char message[] = "pyos: a forked child called into Go, whose runtime does not survive fork; aborting\n";
+
+    /* The argument's Context stays 0: there is nothing to release when Go returns. */
+    if (in_forked_child) {
+        if (write(STDERR_FILENO, message, sizeof message - 1) < 0) {
+            /* Nothing more can be said. */
+        }
+        abort();
+    }
+}
+
+/* pipe2 without the system call: pipe, then fcntl on both ends, as Go's emulation does. */
+static int
+set_fd_flags(int fd, int flags)
+{
+    int fl;
+
+    if ((flags & O_CLOEXEC) && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        return -1;
+    }
+    if (flags & O_NONBLOCK) {
+        fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+emulated_pipe2(int fds[2], int flags)
+{
+    int res, saved_errno;
+
+    if (flags & ~emulated_flags) {
+        errno = EINVAL;
+        return -1;
+    }
+    pthread_mutex_lock(&child_fork_lock);
+    res = pipe(fds);
+    if (res == 0 && (set_fd_flags(fds[0], flags) < 0 || set_fd_flags(fds[1], flags) < 0)) {
+        saved_errno = errno;
+        close(fds[0]);
+        close(fds[1]);
+        errno = saved_errno;
+        res = -1;
+    }
+    pthread_mutex_unlock(&child_fork_lock);
+    return res;
+}
+
+/* A forked child's pipe2: the system call where Go's Pipe2 uses it, else the emulation. */
+static PyObject *
+pipe2_without_go(int flags)
+{
+    int fds[2];
+    int res;
+
+    Py_BEGIN_ALLOW_THREADS
+#ifdef PYOS_LIBC_HAS_PIPE2
+    if (native_pipe2) {
+        res = pipe2(fds, flags);
+    }
+    else
+#endif
+    {
+        res = emulated_pipe2(fds, flags);
+    }
+    Py_END_ALLOW_THREADS
+    if (res != 0) {
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    return Py_BuildValue("(ii)", fds[0], fds[1]);
+}
+
+/* (read_fd, write_fd) from Go's packed read<<32 | write, or the OSError for its -errno. */
+static PyObject *
+fd_pair_from_go(long long packed)
+{
+    if (packed < 0) {
+        errno = (int)-packed;
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    return Py_BuildValue("(ii)", (int)(packed >> 32), (int)(packed & 0xFFFFFFFF));
+}
+
+/* The C int converter of posixmodule's Argument Clinic code, on every supported CPython. */
+static int
+as_c_int(PyObject *arg)
+{
+#if PY_VERSION_HEX < 0x030A0000
+    if (PyFloat_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "integer argument expected, got float");
+        return -1;
+    }
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyLong_AsInt(arg);
+#else
+    return _PyLong_AsInt(arg);
+#endif
+}
+
+PyDoc_STRVAR(pipe2_doc,
+"pipe2($module, flags, /)\n"
+"--\n"
+"\n"
+"Create a pipe with flags set atomically.\n"
+"\n"
+"Returns a tuple of two file descriptors:\n"
+"  (read_fd, write_fd)\n"
+"\n"
+"flags can be constructed by ORing together one or more of these values:\n"
+"O_NONBLOCK, O_CLOEXEC and, where pipe2 is the system call on Linux, O_DIRECT.\n"
+"The ends are inheritable unless O_CLOEXEC is given.");
+
+static PyObject *
+pipe2_impl(PyObject *Py_UNUSED(module), PyObject *arg)
+{
+    int flags = as_c_int(arg);
+
+    if (flags == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (in_forked_child) {
+        return pipe2_without_go(flags);
+    }
+    /* gopy's Go stub releases the GIL around the work. */
+    return fd_pair_from_go(binding_Pipe2(flags));
+}
+
+PyDoc_STRVAR(pipe_doc,
+"pipe($module, /)\n"
+"--\n"
+"\n"
+"Create a pipe.\n"
+"\n"
+"Returns a tuple of two file descriptors:\n"
+"  (read_fd, write_fd)\n"
+"\n"
+"The ends are not inheritable.");
+
+static PyObject *
+pipe_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    if (in_forked_child) {
+        return pipe2_without_go(O_CLOEXEC);
+    }
+    return fd_pair_from_go(binding_Pipe());
+}
+
+PyDoc_STRVAR(before_fork_doc,
+"_before_fork($module, /)\n"
+"--\n"
+"\n"
+"os.register_at_fork's before hook: take Go's fork lock (syscall.ForkLock),\n"
+"so that no fork splits an emulated pipe2 from its flags.");
+
+static PyObject *
+before_fork_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    if (!in_forked_child) {
+        binding_BeforeFork(0); /* 0: not as a goroutine; gopy's stub releases the GIL while it waits */
+        go_fork_lock_held = 1;
+    }
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(after_fork_in_parent_doc,
+"_after_fork_in_parent($module, /)\n"
+"--\n"
+"\n"
+"os.register_at_fork's after_in_parent hook: release the lock _before_fork took.");
+
+static PyObject *
+after_fork_in_parent_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    /* Go aborts the process on the release of a lock it does not hold, and a hook
+     * registered during a fork's before hooks runs after that fork without them. */
+    if (go_fork_lock_held) {
+        go_fork_lock_held = 0;
+        binding_AfterForkInParent(0);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef pyos_functions[] = {
+    {"pipe2", (PyCFunction)pipe2_impl, METH_O, pipe2_doc},
+    {"pipe", (PyCFunction)pipe_impl, METH_NOARGS, pipe_doc},
+    {"_before_fork", (PyCFunction)before_fork_impl, METH_NOARGS, before_fork_doc},
+    {"_after_fork_in_parent", (PyCFunction)after_fork_in_parent_impl, METH_NOARGS, after_fork_in_parent_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+/* CPython names a builtin's module in its error messages ("pyos.pipe2() takes exactly one argument"). */
+static int
+set_module_name(PyObject *m, const char *function, PyObject *module_name)
+{
+    PyObject *func = PyObject_GetAttrString(m, function);
+    int res;
+
+    if (func == NULL) {
+        return -1;
+    }
+    res = PyObject_SetAttrString(func, "__module__", module_name);
+    Py_DECREF(func);
+    return res;
+}
+
+static int
+add_public_functions(PyObject *m)
+{
+    PyObject *module_name;
+    int res;
+
+    if (PyModule_AddFunctions(m, pyos_functions) < 0) {
+        return -1;
+    }
+    module_name = PyUnicode_FromString("pyos");
+    if (module_name == NULL) {
+        return -1;
+    }
+    res = set_module_name(m, "pipe2", module_name) < 0 || set_module_name(m, "pipe", module_name) < 0 ? -1 : 0;
+    Py_DECREF(module_name);
+    return res;
+}
+
+int
+pyos_module_init(PyObject *m)
+{
+    static int atfork_registered;
+    int err;
+
+    native_pipe2 = binding_HaveNativePipe2() != 0;
+    emulated_flags = (int)binding_EmulatedFlags();
+#ifndef PYOS_LIBC_HAS_PIPE2
+    if (native_pipe2) {
+        PyErr_SetString(PyExc_ImportError,
+                        "pyos: Go uses the pipe2 system call here, but this C library has no pipe2 for a forked child");
+        return -1;
+    }
+#endif
+    if (!atfork_registered) {
+        err = pthread_atfork(before_any_fork, after_any_fork_in_parent, after_any_fork_in_child);
+        if (err != 0) {
+            errno = err;
+            PyErr_SetFromErrno(PyExc_ImportError);
+            return -1;
+        }
+        atfork_registered = 1;
+    }
+    if (add_public_functions(m) < 0) {
+        return -1;
+    }
+#ifdef Py_GIL_DISABLED
+    /* Free-threaded CPython may run these functions in parallel, which is safe: the
+     * state above is written at init or by the fork handlers, when no other thread
+     * runs; Go's side is thread-safe; and gopy's wrappers keep no state of their
+     * own but Go's handle table, which a mutex in Go guards. */
+    if (PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED) < 0) {
+        return -1;
+    }
+#endif
+    return 0;
+}
