@@ -1,4 +1,4 @@
-"""Out of fds, and many threads at once: the same errors as os.pipe2, and no fd leaked."""
+"""Out of fds, many threads at once, and too little address space: clear errors, nothing leaked, no dead interpreter."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from support import open_fds
 
 import pyos
@@ -107,3 +108,42 @@ def test_32_threads_of_1000_calls_leak_no_fd():
     assert errors == []
     assert len(seen_fds) > 2  # the threads really overlapped
     assert open_fds() == before
+
+
+ADDRESS_SPACE_SCRIPT = r"""
+import os, resource, sys
+
+def in_use():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+
+resource.setrlimit(resource.RLIMIT_AS, (in_use() + int(sys.argv[1]) * 2**20, resource.RLIM_INFINITY))
+try:
+    import pyos
+    r, w = pyos.pipe2(0)
+    print("imported")
+except ImportError as exc:
+    print(f"ImportError: {exc}")
+r, w = os.pipe2(0)  # the interpreter lives on
+print("alive")
+"""
+
+
+@pytest.mark.parametrize("free_mib", [300, 500, 700, 1500])
+def test_import_under_a_low_address_space_limit_raises_import_error(free_mib):
+    proc = subprocess.run(
+        [sys.executable, "-c", ADDRESS_SPACE_SCRIPT, str(free_mib)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    message, alive = proc.stdout.splitlines()
+    assert message.startswith("ImportError: pyos cannot start Go's runtime under this address-space limit")
+    assert "RLIMIT_AS (ulimit -v)" in message and "pyos needs 2048 MiB free" in message
+    assert alive == "alive"
+
+
+def test_import_with_the_address_space_pyos_asks_for_works():
+    for _ in range(3):
+        proc = subprocess.run(
+            [sys.executable, "-c", ADDRESS_SPACE_SCRIPT, str(2048 + 16)], capture_output=True, text=True, timeout=60
+        )
+        assert proc.stdout == "imported\nalive\n" and proc.stderr == "", proc.stderr
