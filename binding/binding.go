@@ -4,9 +4,10 @@
 // object whose finalizer calls back into Go, so nothing here returns either:
 // results are plain integers, and a failure is a negative errno. A pipe's two
 // fds travel packed in one int64, since gopy returns one value. The extension's
-// C functions (../extension/pyos_module.c) are the callers: they convert the
-// Python argument to a C int as os.pipe2 does, and turn the result into the
-// (read_fd, write_fd) tuple or the OSError that os.pipe2 would give.
+// C functions (../extension/pyos_module.c, through ../extension/go_exports.go)
+// make the calls that matter: they convert the Python argument to a C int as
+// os.pipe2 does, and turn the result into the (read_fd, write_fd) tuple or the
+// OSError that os.pipe2 would give.
 //
 // Each entry point runs with the calling thread locked (runtime.LockOSThread).
 // A thread Go starts from a locked thread is cloned by Go's template thread, not
@@ -28,12 +29,6 @@ import (
 func Pipe2(flags int) int64 {
 	defer lockCallerThread()()
 	return pack(pyos.Pipe2(flags))
-}
-
-// Pipe creates a close-on-exec pipe, packed as Pipe2 packs it.
-func Pipe() int64 {
-	defer lockCallerThread()()
-	return pack(pyos.Pipe())
 }
 
 // BeforeFork takes the fork lock before the host process forks.

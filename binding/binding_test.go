@@ -30,17 +30,6 @@ func TestPipe2PacksAWorkingPipe(t *testing.T) {
 	}
 }
 
-func TestPipePacksACloseOnExecPipe(t *testing.T) {
-	r, w := unpack(t, Pipe())
-	defer unix.Close(r)
-	defer unix.Close(w)
-	for _, fd := range []int{r, w} {
-		if fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); fl&unix.FD_CLOEXEC == 0 {
-			t.Errorf("fd %d is not close-on-exec", fd)
-		}
-	}
-}
-
 func TestPipe2ReturnsNegativeErrno(t *testing.T) {
 	for _, flags := range []int{-1, unix.O_RDWR, math.MinInt32, 1 << 30} {
 		if got, want := Pipe2(flags), -int64(unix.EINVAL); got != want {

@@ -13,7 +13,7 @@
  */
 
 #include "pyos_module.h"
-#include "_cgo_export.h" /* the Go functions: gopy's exports of ../binding */
+#include "_cgo_export.h" /* the Go functions of go_exports.go */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -133,32 +133,35 @@ emulated_pipe2(int fds[2], int flags)
 }
 
 /* A forked child's pipe2: the system call where Go's Pipe2 uses it, else the emulation. */
-static PyObject *
-pipe2_without_go(int flags)
+static int
+pipe2_without_go(int fds[2], int flags)
 {
-    int fds[2];
-    int res;
-
-    Py_BEGIN_ALLOW_THREADS
 #ifdef PYOS_LIBC_HAS_PIPE2
     if (native_pipe2) {
-        res = pipe2(fds, flags);
+        return pipe2(fds, flags);
     }
-    else
 #endif
-    {
-        res = emulated_pipe2(fds, flags);
-    }
-    Py_END_ALLOW_THREADS
-    if (res != 0) {
-        return PyErr_SetFromErrno(PyExc_OSError);
-    }
-    return Py_BuildValue("(ii)", fds[0], fds[1]);
+    return emulated_pipe2(fds, flags);
 }
 
-/* (read_fd, write_fd) from Go's packed read<<32 | write, or the OSError for its -errno. */
+/* A pipe's fds packed as read<<32 | write, or -errno: made by Go, or in a forked child without it. */
+static long long
+make_pipe(int flags)
+{
+    int fds[2];
+
+    if (!in_forked_child) {
+        return pyos_go_pipe2(flags);
+    }
+    if (pipe2_without_go(fds, flags) < 0) {
+        return -(long long)errno;
+    }
+    return (long long)fds[0] << 32 | (unsigned int)fds[1];
+}
+
+/* (read_fd, write_fd), or the OSError for -errno. */
 static PyObject *
-fd_pair_from_go(long long packed)
+fd_pair(long long packed)
 {
     if (packed < 0) {
         errno = (int)-packed;
@@ -201,15 +204,22 @@ static PyObject *
 pipe2_impl(PyObject *Py_UNUSED(module), PyObject *arg)
 {
     int flags = as_c_int(arg);
+    long long packed;
 
     if (flags == -1 && PyErr_Occurred()) {
         return NULL;
     }
-    if (in_forked_child) {
-        return pipe2_without_go(flags);
+    if (native_pipe2) {
+        /* Kept, as os.pipe2 keeps it: the system call does not block. */
+        packed = make_pipe(flags);
     }
-    /* gopy's Go stub releases the GIL around the work. */
-    return fd_pair_from_go(binding_Pipe2(flags));
+    else {
+        /* The emulation waits for the fork lock, which a thread in os.fork may hold. */
+        Py_BEGIN_ALLOW_THREADS
+        packed = make_pipe(flags);
+        Py_END_ALLOW_THREADS
+    }
+    return fd_pair(packed);
 }
 
 PyDoc_STRVAR(pipe_doc,
@@ -226,10 +236,12 @@ PyDoc_STRVAR(pipe_doc,
 static PyObject *
 pipe_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
-    if (in_forked_child) {
-        return pipe2_without_go(O_CLOEXEC);
-    }
-    return fd_pair_from_go(binding_Pipe());
+    long long packed;
+
+    Py_BEGIN_ALLOW_THREADS /* as os.pipe does */
+    packed = make_pipe(O_CLOEXEC);
+    Py_END_ALLOW_THREADS
+    return fd_pair(packed);
 }
 
 PyDoc_STRVAR(before_fork_doc,
@@ -243,7 +255,9 @@ static PyObject *
 before_fork_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
     if (!in_forked_child) {
-        binding_BeforeFork(0); /* 0: not as a goroutine; gopy's stub releases the GIL while it waits */
+        Py_BEGIN_ALLOW_THREADS /* it waits for emulated pipe2 calls to finish */
+        pyos_go_before_fork();
+        Py_END_ALLOW_THREADS
         go_fork_lock_held = 1;
     }
     Py_RETURN_NONE;
@@ -262,7 +276,7 @@ after_fork_in_parent_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignor
      * registered during a fork's before hooks runs after that fork without them. */
     if (go_fork_lock_held) {
         go_fork_lock_held = 0;
-        binding_AfterForkInParent(0);
+        pyos_go_after_fork_in_parent();
     }
     Py_RETURN_NONE;
 }
@@ -314,8 +328,8 @@ pyos_module_init(PyObject *m)
     static int atfork_registered;
     int err;
 
-    native_pipe2 = binding_HaveNativePipe2() != 0;
-    emulated_flags = (int)binding_EmulatedFlags();
+    native_pipe2 = pyos_go_have_native_pipe2() != 0;
+    emulated_flags = pyos_go_emulated_flags();
 #ifndef PYOS_LIBC_HAS_PIPE2
     if (native_pipe2) {
         PyErr_SetString(PyExc_ImportError,
