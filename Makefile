@@ -118,6 +118,7 @@ fork-control: $(STAMP)
 bench: $(STAMP)
 	$(VPY) -m pip install --quiet -r bench/requirements.txt
 	$(VPY) bench/pipe2_bench.py
+	$(VPY) bench/callgrind_count.py
 
 clean:
 	rm -rf $(VENV) $(EMU_VENV) .venvs build dist python/*.egg-info python/pyos/_pyosgo*.so
