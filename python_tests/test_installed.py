@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import re
 import subprocess
 import sys
@@ -61,3 +62,20 @@ def test_one_version_for_go_and_python():
     go_version = re.search(r'const Version = "([^"]+)"', (SOURCE_TREE / "pyos" / "version.go").read_text())
     assert go_version is not None
     assert pyos.__version__ == importlib.metadata.version("pyos-pipe2") == go_version[1]
+
+
+def test_import_leaves_the_gil_as_it_was_and_warns_nothing():
+    # A free-threaded CPython turns the GIL back on, with a RuntimeWarning, for an
+    # extension that does not declare it can run without it; -W error makes that fail.
+    code = (
+        "import sys\n"
+        "gil = getattr(sys, '_is_gil_enabled', lambda: True)\n"
+        "before = gil()\n"
+        "import pyos\n"
+        "print(before, gil())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
+    proc = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    assert proc.stdout.split() == [str(not free_threaded)] * 2
