@@ -89,6 +89,7 @@ def python_config(python: str) -> dict[str, str]:
         "import json, sysconfig, importlib.util\n"
         "print(json.dumps({'include': sysconfig.get_path('include'),"
         " 'ext_suffix': sysconfig.get_config_var('EXT_SUFFIX'),"
+        " 'ldshared': sysconfig.get_config_var('LDSHARED') or '',"
         " 'pybindgen': importlib.util.find_spec('pybindgen') is not None}))"
     )
     try:
@@ -159,7 +160,18 @@ def compiler_env(cfg: dict[str, str]) -> dict[str, str]:
     ]
     # macOS refuses undefined symbols in a shared library unless told they come from the loader.
     ldflags = ["-undefined", "dynamic_lookup"] if sys.platform == "darwin" else []
-    return dict(os.environ, CGO_ENABLED="1", CGO_CFLAGS=" ".join(cflags), CGO_LDFLAGS=" ".join(ldflags))
+    # gopy copies the interpreter's LDSHARED flags (the compiler's name dropped) into the
+    # stubs' `#cgo LDFLAGS`, where Go takes only flags it knows to be safe; these are the
+    # flags the interpreter links its own extensions with (Debian's include -fwrapv).
+    interpreter_ldflags = shlex.split(cfg["ldshared"])[1:]
+    allowed = "|".join(re.escape(flag) for flag in interpreter_ldflags) or "^$"
+    return dict(
+        os.environ,
+        CGO_ENABLED="1",
+        CGO_CFLAGS=" ".join(cflags),
+        CGO_LDFLAGS=" ".join(ldflags),
+        CGO_LDFLAGS_ALLOW=f"^({allowed})$",
+    )
 
 
 def build(python: str, dest: Path, tags: list[str]) -> Path:
