@@ -3,7 +3,7 @@
 # make bench  compare pyos.pipe2 with os.pipe2 per call
 # make fork-control  the fork stress with children that call into Go: the guard stops every one
 # make dist   sdist + manylinux wheel in dist/, each installed into a fresh venv and checked
-# make test-all  the pytest suite under every CPython 3.9-3.13 the machine has
+# make test-all  pytest, the seed example and the fork stress on CPython 3.9-3.13, 3.13t and 3.14 (scripts/test_all.py)
 # make soak   the soak test at 10**6 calls (make test runs 10**5)
 #
 # Everything is fetched by the project itself: the venv and the Python tools from
@@ -23,7 +23,7 @@ CROSS_ARCH := amd64 arm64
 GO_SOURCES := $(wildcard pyos/*.go binding/*.go) go.mod go.sum
 PACKAGE_SOURCES := $(GO_SOURCES) $(wildcard extension/* python/pyos/*.py python/pyos/*.pyi python/pyos/py.typed) build.py setup.py pyproject.toml
 
-.PHONY: all demo test go-test go-race go-fuzz go-cross lint soak py-test py-test-emulated seed-pythons dist test-all bench fork-control install clean
+.PHONY: all demo test go-test go-race go-fuzz go-cross lint soak py-test py-test-emulated dist test-all bench fork-control install clean
 
 all: test
 
@@ -48,7 +48,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	env -u PYTHONUNBUFFERED $(VPY) examples/seed_example.py
 
-test: go-test go-race go-fuzz go-cross lint py-test py-test-emulated seed-pythons dist
+test: go-test go-race go-fuzz go-cross lint py-test py-test-emulated dist
 
 PY_SOURCES := python python_tests examples bench extension build.py setup.py
 
@@ -92,12 +92,9 @@ py-test: $(STAMP)
 py-test-emulated: $(EMU_STAMP)
 	$(EMU_VENV)/bin/pytest python_tests
 
-# The seed example, with pyos.fork, on every CPython 3.9-3.13 the machine has: exact output, empty stderr.
-seed-pythons: $(STAMP)
-	$(VPY) python_tests/run_across_pythons.py seed
-
+# Interpreters other than pyenv's are provisioned and cached by scripts/interpreters.py.
 test-all:
-	$(PYTHON) python_tests/run_across_pythons.py pytest
+	$(PYTHON) scripts/test_all.py
 
 # pyproject-build, not `python -m build`: from the repository root, -m would find build.py.
 dist: $(VENV)/.venv-ready requirements-dist.txt

@@ -1,5 +1,7 @@
 """make bench: pyos against os, side by side, and pyos's Go package on its own.
 
+    python pipe2_bench.py [--per-call | --threads]
+
 Every figure is measured in one run, in alternating A/B rounds so that drift in
 the machine's load falls on both sides alike; a figure is the median of the
 rounds' ratios, printed with their min-max spread. The results go to
@@ -192,7 +194,26 @@ def plot(results: dict, path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
+def threads_only() -> None:
+    """Pipes per second at each thread count: the table for a free-threaded CPython."""
+    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+    print(f"pyos {pyos.__version__} on CPython {platform.python_version()} ({'GIL' if gil else 'no GIL'})")
+    print(
+        f"{'threads':>7} {'os.pipe2':>12} {'pyos.pipe2':>12}  {'ratio':>7}  spread   (pipes/s, {THREAD_ROUNDS} rounds)"
+    )
+    for n in THREAD_COUNTS:
+        f = alternate(pipes_per_second(os.pipe2, n), pipes_per_second(pyos.pipe2, n), THREAD_ROUNDS)
+        print(
+            f"{n:>7} {f['os_median']:>12,.0f} {f['pyos_median']:>12,.0f}  {f['ratio']:>6.3f}x"
+            f"  {f['spread'][0]:.2f}-{f['spread'][1]:.2f}",
+            flush=True,
+        )
+
+
 def main() -> None:
+    if "--threads" in sys.argv:
+        threads_only()
+        return
     quick = "--per-call" in sys.argv  # only the per-call figures, for profiling work
     figures: dict[str, dict] = {}
     print(
