@@ -20,6 +20,8 @@ Nothing gopy or pybindgen generates is edited. gopy's own `build` command is not
 used: it needs goimports on PATH and links libpython, and a manylinux wheel must
 not (the interpreter provides the symbols). gopy's generated Python wrapper is
 not shipped: it calls os.chdir at import.
+
+`python -m build` in this directory runs PyPA's build frontend, as anywhere else.
 """
 
 from __future__ import annotations
@@ -30,14 +32,16 @@ import os
 import re
 import shlex
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-BINDING_PACKAGE = "./binding"
+BINDING_IMPORT_PATH = "github.com/pyos-project/pyos/binding"
 EXTENSION_SOURCES = ROOT / "extension"
 EXTENSION_TAG = "pyos_extension"
+EXPORTS_MAP = EXTENSION_SOURCES / "exports.map"
 MODULE_NAME = "pyosgo"  # gopy names the extension module _pyosgo
 MIN_GO = (1, 26)
 
@@ -127,7 +131,18 @@ def check_gopy_output(work: Path) -> None:
 
 
 def generate_with_gopy(go: str, python: str, work: Path, tags: list[str], env: dict[str, str]) -> None:
-    """Have gopy write the cgo stubs and the pybindgen script for the binding into work, and check them."""
+    """Have gopy write the cgo stubs and the pybindgen script for the binding into work, and check them.
+
+    gopy writes its own command line into what it generates, and cgo hashes the
+    stubs into the library's symbol names, so the command names nothing that
+    depends on where the build runs: the output is ".", in work, the binding is
+    named by its import path, and the interpreter is "python", found first on
+    PATH as a script that runs the one given.
+    """
+    shim = work / ".python"
+    shim.mkdir()
+    (shim / "python").write_text(f'#!/bin/sh\nexec {shlex.quote(python)} "$@"\n')
+    (shim / "python").chmod(0o755)
     run(
         [
             go,
@@ -135,14 +150,15 @@ def generate_with_gopy(go: str, python: str, work: Path, tags: list[str], env: d
             "gopy",
             "gen",
             "-no-make",
-            f"-vm={python}",
-            f"-output={work}",
+            "-vm=python",
+            "-output=.",
             f"-name={MODULE_NAME}",
             "-dynamic-link=true",
             *([f"-build-tags={','.join(tags)}"] if tags else []),
-            BINDING_PACKAGE,
+            BINDING_IMPORT_PATH,
         ],
-        env=env,
+        cwd=work,
+        env={**env, "PATH": f"{shim}{os.pathsep}{env.get('PATH', os.defpath)}"},
     )
     check_gopy_output(work)
 
@@ -174,6 +190,52 @@ def compiler_env(cfg: dict[str, str]) -> dict[str, str]:
     )
 
 
+# ELF's dynamic-section tags, for drop_search_paths.
+_DT_NULL, _DT_STRTAB, _DT_RPATH, _DT_RUNPATH = 0, 5, 15, 29
+_PT_LOAD, _PT_DYNAMIC = 1, 2
+
+
+def drop_search_paths(library: Path) -> list[str]:
+    """Remove the library search paths (DT_RPATH, DT_RUNPATH) from a 64-bit little-endian ELF library.
+
+    The interpreter's LDSHARED, which gopy copies into the link, can carry an rpath
+    to the interpreter's own lib directory (pyenv's does). The extension needs
+    nothing from there, it links libc only, and a wheel must not name a directory
+    of the machine that built it. Returns the paths removed; other files are left alone.
+    """
+    data = bytearray(library.read_bytes())
+    if data[:6] != b"\x7fELF\x02\x01":
+        return []
+    phoff = struct.unpack_from("<Q", data, 0x20)[0]
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    segments = [struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize) for i in range(phnum)]
+    dynamic = next((seg for seg in segments if seg[0] == _PT_DYNAMIC), None)
+    if dynamic is None:
+        return []
+    _, _, dyn_offset, _, _, dyn_size = dynamic
+    entries = [struct.unpack_from("<qQ", data, dyn_offset + i) for i in range(0, dyn_size, 16)]
+    strtab_vaddr = next(value for tag, value in entries if tag == _DT_STRTAB)
+    strtab = next(
+        off + strtab_vaddr - vaddr
+        for kind, _, off, vaddr, _, size in segments
+        if kind == _PT_LOAD and vaddr <= strtab_vaddr < vaddr + size
+    )
+    removed = []
+    for tag, value in entries:
+        if tag in (_DT_RPATH, _DT_RUNPATH):
+            start = strtab + value
+            end = data.index(0, start)
+            removed.append(data[start:end].decode())
+            data[start:end] = bytes(end - start)  # the string goes too, not only the entry
+    kept = [(tag, value) for tag, value in entries if tag not in (_DT_RPATH, _DT_RUNPATH)]
+    kept += [(_DT_NULL, 0)] * (len(entries) - len(kept))
+    for i, (tag, value) in enumerate(kept):
+        struct.pack_into("<qQ", data, dyn_offset + 16 * i, tag, value)
+    if removed:
+        library.write_bytes(data)
+    return removed
+
+
 def build(python: str, dest: Path, tags: list[str]) -> Path:
     """Build the extension for python with the given Go build tags and copy it into dest."""
     go = check_go()
@@ -189,7 +251,7 @@ def build(python: str, dest: Path, tags: list[str]) -> Path:
     # The tag that lets extension/'s Go file join the package; Go's tools skip it elsewhere.
     tag_args = ["-tags", ",".join([EXTENSION_TAG, *tags])]
     generate_with_gopy(go, python, work, tags, env)
-    for source in sorted(EXTENSION_SOURCES.glob("*.[ch]")) + sorted(EXTENSION_SOURCES.glob("*.go")):
+    for source in [*sorted(EXTENSION_SOURCES.glob("*.[ch]")), *sorted(EXTENSION_SOURCES.glob("*.go")), EXPORTS_MAP]:
         shutil.copyfile(source, work / source.name)
     run([go, "tool", "goimports", "-w", f"{MODULE_NAME}.go"], cwd=work, env=env)
     # The header of the Go exports, which the C that pybindgen writes includes.
@@ -197,11 +259,26 @@ def build(python: str, dest: Path, tags: list[str]) -> Path:
     run([python, str(EXTENSION_SOURCES / "run_pybindgen.py"), "build.py"], cwd=work, env=env)
 
     module_file = f"_{MODULE_NAME}{cfg['ext_suffix']}"
+    # A release build: no symbol tables, and only PyInit__pyosgo exported (extension/exports.map).
+    exports = "" if sys.platform == "darwin" else f" -extldflags=-Wl,--version-script={work / EXPORTS_MAP.name}"
     run(
-        [go, "build", "-buildmode=c-shared", "-trimpath", *tag_args, "-ldflags=-s -w", "-o", module_file, "."],
+        [
+            go,
+            "build",
+            "-buildmode=c-shared",
+            "-trimpath",
+            *tag_args,
+            f"-ldflags=-s -w{exports}",
+            "-o",
+            module_file,
+            ".",
+        ],
         cwd=work,
         env=env,
     )
+
+    for path in drop_search_paths(work / module_file):
+        echo(f"dropped the library search path {path} from {module_file}")
 
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / module_file
@@ -224,5 +301,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run_pypa_build() -> None:
+    """Run PyPA's build frontend, which `python -m build` means; from this directory it finds this file first."""
+    import runpy
+
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT]
+    try:
+        runpy.run_module("build", run_name="__main__", alter_sys=True)
+    except ImportError as err:
+        sys.exit(f"python -m build: PyPA's build is not installed ({err}); pip install build")
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    if __spec__ is not None and __spec__.name == "build":  # python -m build, in this directory
+        run_pypa_build()
+    else:
+        sys.exit(main())

@@ -1,16 +1,18 @@
 module github.com/pyos-project/pyos
 
-go 1.26.8
+go 1.26.0
 
 tool (
 	github.com/go-python/gopy
 	golang.org/x/tools/cmd/goimports
 )
 
-require golang.org/x/sys v0.50.0
+require (
+	github.com/go-python/gopy v0.4.10
+	golang.org/x/sys v0.50.0
+)
 
 require (
-	github.com/go-python/gopy v0.4.10 // indirect
 	github.com/gonuts/commander v0.1.0 // indirect
 	github.com/gonuts/flag v0.1.0 // indirect
 	github.com/pkg/errors v0.9.1 // indirect

@@ -1,15 +1,18 @@
-"""setuptools glue: build_ext hands the extension to build.py, which drives gopy."""
+"""setuptools glue: build_ext hands the extension to build.py, which drives gopy; sdist carries the Go modules."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.sdist import sdist
 
 ROOT = Path(__file__).resolve().parent
 
@@ -45,10 +48,27 @@ class GopyBuildExt(build_ext):
             built.replace(target)
 
 
+class SdistWithGoModules(sdist):
+    """An sdist that holds, in vendor/, every Go module the build needs, gopy and goimports included.
+
+    Go builds from it without the module proxy: a vendor/ directory beside go.mod is
+    what the go command then uses.
+    """
+
+    def make_release_tree(self, base_dir: str, files: list[str]) -> None:
+        super().make_release_tree(base_dir, files)
+        go = shutil.which("go")
+        if go is None:
+            sys.exit("error: the sdist carries the Go modules, and collecting them needs Go on PATH")
+        vendor = Path(base_dir).resolve() / "vendor"
+        print(f"$ go mod vendor -o {vendor}", flush=True)
+        subprocess.run([go, "mod", "vendor", "-o", str(vendor)], cwd=ROOT, check=True)
+
+
 setup(
     version=go_package_version(),
     # The sources are the Go package, its binding and extension/; the list only
     # tells setuptools that there is a platform-specific extension to build.
     ext_modules=[Extension("pyos._pyosgo", sources=["binding/binding.go", "extension/pyos_module.c"])],
-    cmdclass={"build_ext": GopyBuildExt},
+    cmdclass={"build_ext": GopyBuildExt, "sdist": SdistWithGoModules},
 )

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+import pyos
 
 BUILD_PY = Path(__file__).resolve().parents[1] / "build.py"
 
@@ -61,16 +65,20 @@ def load_build_module():
 
 
 @pytest.fixture(scope="module")
-def gopy_output(tmp_path_factory):
+def gopy_output():
     """What the pinned gopy really generates for the binding, checked by build.py."""
     build = load_build_module()
-    work = tmp_path_factory.mktemp("gopy")
+    work = build.WORK_ROOT / "test-gopy-output"  # gopy writes only inside the Go module
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
     build.generate_with_gopy(build.check_go(), sys.executable, work, [], dict(os.environ))
-    return build, work
+    yield build, work
+    shutil.rmtree(work)
 
 
 def test_pinned_gopy_meets_every_assumption_of_build_py(gopy_output):
-    build, work = gopy_output
+    _, work = gopy_output
     stubs = (work / "pyosgo.go").read_text()
     # Checked again here, so that a check_gopy_output that accepted anything would fail this test.
     assert "\npackage main\n" in stubs and "-lpython" not in stubs
@@ -117,3 +125,23 @@ def test_pybindgen_driver_refuses_a_script_that_makes_another_module(tmp_path):
     assert "generated the modules ['_other']" in proc.stderr
     script.write_text("from pybindgen import Module\nModule('_pyosgo').generate(None)\n")
     assert subprocess.run([sys.executable, str(driver), str(script)], env=env).returncode == 0
+
+
+def test_library_search_paths_are_dropped_and_the_library_still_loads(tmp_path):
+    build = load_build_module()
+    source = tmp_path / "answer.c"
+    source.write_text("int answer(void) { return 42; }\n")
+    library = tmp_path / "libanswer.so"
+    host_path = "/build-host/only/lib"
+    subprocess.run(["cc", "-shared", "-fPIC", f"-Wl,-rpath,{host_path}", "-o", str(library), str(source)], check=True)
+    assert host_path.encode() in library.read_bytes()  # the control: the linker did write it
+    assert build.drop_search_paths(library) == [host_path]
+    assert host_path.encode() not in library.read_bytes()
+    assert build.drop_search_paths(library) == []
+    assert ctypes.CDLL(str(library)).answer() == 42
+
+
+def test_the_installed_extension_names_no_directory_of_the_build_machine():
+    ext = Path(pyos._pyosgo.__file__).read_bytes()
+    for path in (str(BUILD_PY.parent), sys.prefix, sys.base_prefix):
+        assert path.encode() not in ext
