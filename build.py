@@ -5,7 +5,9 @@
 
 Steps, each echoed before it runs:
   1. `go tool gopy gen` writes the cgo stubs and the pybindgen script for
-     ./binding, and check_gopy_output checks what pyos assumes of them;
+     ./binding, check_gopy_output checks what pyos assumes of them, and
+     extension/sortfuncs puts the stubs' functions in order of name (gopy's
+     order changes from run to run);
   2. extension/pyos_module.c and .h, pyos's Python-facing functions, join the
      generated cgo package, and `go tool goimports` completes the stubs' imports
      (gopy would look for goimports on PATH);
@@ -39,6 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 BINDING_IMPORT_PATH = "github.com/pyos-project/pyos/binding"
+SORTFUNCS = "github.com/pyos-project/pyos/extension/sortfuncs"
 EXTENSION_SOURCES = ROOT / "extension"
 EXTENSION_TAG = "pyos_extension"
 EXPORTS_MAP = EXTENSION_SOURCES / "exports.map"
@@ -158,9 +161,19 @@ def generate_with_gopy(go: str, python: str, work: Path, tags: list[str], env: d
             BINDING_IMPORT_PATH,
         ],
         cwd=work,
-        env={**env, "PATH": f"{shim}{os.pathsep}{env.get('PATH', os.defpath)}"},
+        env={**tool_env(env), "PATH": f"{shim}{os.pathsep}{env.get('PATH', os.defpath)}"},
     )
     check_gopy_output(work)
+    # gopy writes the binding's functions in the order of a Go map.
+    run([go, "run", SORTFUNCS, f"{MODULE_NAME}.go"], cwd=work, env=tool_env(env))
+
+
+def tool_env(env: dict[str, str]) -> dict[str, str]:
+    """The environment for Go's tools (gopy, goimports, sortfuncs): built for this machine, without cgo.
+
+    The library may be for another architecture (GOARCH=arm64 with zig as the C compiler).
+    """
+    return {**{k: v for k, v in env.items() if k != "GOARCH"}, "CGO_ENABLED": "0"}
 
 
 def compiler_env(cfg: dict[str, str]) -> dict[str, str]:
@@ -253,14 +266,17 @@ def build(python: str, dest: Path, tags: list[str]) -> Path:
     generate_with_gopy(go, python, work, tags, env)
     for source in [*sorted(EXTENSION_SOURCES.glob("*.[ch]")), *sorted(EXTENSION_SOURCES.glob("*.go")), EXPORTS_MAP]:
         shutil.copyfile(source, work / source.name)
-    run([go, "tool", "goimports", "-w", f"{MODULE_NAME}.go"], cwd=work, env=env)
+    run([go, "tool", "goimports", "-w", f"{MODULE_NAME}.go"], cwd=work, env=tool_env(env))
     # The header of the Go exports, which the C that pybindgen writes includes.
     run([go, "build", "-buildmode=c-shared", *tag_args, "-o", f"{MODULE_NAME}_go.so", "."], cwd=work, env=env)
     run([python, str(EXTENSION_SOURCES / "run_pybindgen.py"), "build.py"], cwd=work, env=env)
 
     module_file = f"_{MODULE_NAME}{cfg['ext_suffix']}"
-    # A release build: no symbol tables, and only PyInit__pyosgo exported (extension/exports.map).
-    exports = "" if sys.platform == "darwin" else f" -extldflags=-Wl,--version-script={work / EXPORTS_MAP.name}"
+    # A release build: no symbol tables or debug information (asked of the C linker too,
+    # which zig's does not do for Go's -s), and only PyInit__pyosgo exported (extension/exports.map).
+    exports = (
+        "" if sys.platform == "darwin" else f" -extldflags=-Wl,--strip-all,--version-script={work / EXPORTS_MAP.name}"
+    )
     run(
         [
             go,

@@ -7,9 +7,11 @@ SCRIPT (its build.py) to. That script builds a pybindgen Module and generates th
 module's C source from it. It runs unchanged; only the Module it builds is
 pybindgen's Module with two of its public hooks used: the module includes
 pyos_module.h, and its init function calls pyos_module_init right after
-PyModule_Create (pybindgen's after_init code block).
+PyModule_Create (pybindgen's after_init code block). Its functions are written in
+order of name, so that the same binding always gives the same C.
 """
 
+import collections
 import runpy
 import sys
 
@@ -20,7 +22,11 @@ generated: list[str] = []
 
 
 class ModuleWithPyosFunctions(pybindgen.Module):  # type: ignore[misc]  # a class from an untyped package
+    functions: collections.OrderedDict[str, object]  # pybindgen's: name -> overloaded function
+
     def generate(self, *args: object, **kwargs: object) -> None:
+        # gopy adds the binding's functions in the order of a Go map; the C is written in this order.
+        self.functions = collections.OrderedDict(sorted(self.functions.items()))
         self.add_include('"pyos_module.h"')
         self.after_init.write_error_check("pyos_module_init(m) < 0", "Py_DECREF(m);")
         generated.append(self.name)
