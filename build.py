@@ -273,7 +273,9 @@ def build(python: str, dest: Path, tags: list[str]) -> Path:
 
     module_file = f"_{MODULE_NAME}{cfg['ext_suffix']}"
     # A release build: no symbol tables or debug information (asked of the C linker too,
-    # which zig's does not do for Go's -s), and only PyInit__pyosgo exported (extension/exports.map).
+    # which zig's does not do for Go's -s), only PyInit__pyosgo exported
+    # (extension/exports.map), and no Go build ID, which hashes the link's flags, and
+    # with them the path of this work directory.
     exports = (
         "" if sys.platform == "darwin" else f" -extldflags=-Wl,--strip-all,--version-script={work / EXPORTS_MAP.name}"
     )
@@ -284,7 +286,7 @@ def build(python: str, dest: Path, tags: list[str]) -> Path:
             "-buildmode=c-shared",
             "-trimpath",
             *tag_args,
-            f"-ldflags=-s -w{exports}",
+            f"-ldflags=-s -w -buildid={exports}",
             "-o",
             module_file,
             ".",
