@@ -97,6 +97,7 @@ def python_config(python: str) -> dict[str, str]:
         "print(json.dumps({'include': sysconfig.get_path('include'),"
         " 'ext_suffix': sysconfig.get_config_var('EXT_SUFFIX'),"
         " 'ldshared': sysconfig.get_config_var('LDSHARED') or '',"
+        " 'multiarch': sysconfig.get_config_var('MULTIARCH') or '',"
         " 'pybindgen': importlib.util.find_spec('pybindgen') is not None}))"
     )
     try:
@@ -176,10 +177,29 @@ def tool_env(env: dict[str, str]) -> dict[str, str]:
     return {**{k: v for k, v in env.items() if k != "GOARCH"}, "CGO_ENABLED": "0"}
 
 
-def compiler_env(cfg: dict[str, str]) -> dict[str, str]:
+def multiarch_include(cfg: dict[str, str], work: Path) -> list[str]:
+    """The include flag for a Debian interpreter's pyconfig.h, which lives under the multiarch directory.
+
+    Debian's pythonX.Y/pyconfig.h includes <MULTIARCH/pythonX.Y/pyconfig.h>, found
+    in /usr/include by the system's compiler, which zig's is not: it must not see
+    the system's C library headers, only the interpreter's. A directory of the
+    build's own holds a link to that one directory.
+    """
+    include = Path(cfg["include"])
+    real = include.parent / cfg["multiarch"] / include.name
+    if not cfg["multiarch"] or not (real / "pyconfig.h").is_file():
+        return []
+    link = work / "multiarch-include" / cfg["multiarch"] / include.name
+    link.parent.mkdir(parents=True)
+    link.symlink_to(real)
+    return [f"-I{work / 'multiarch-include'}"]
+
+
+def compiler_env(cfg: dict[str, str], work: Path) -> dict[str, str]:
     """The environment of every cgo build: the target's headers and a release build in C11."""
     cflags = [
         f"-I{cfg['include']}",
+        *multiarch_include(cfg, work),
         # gopy's preamble declares `typedef uint8_t bool;`, and bool is a keyword in
         # C23, the default of GCC 15 and newer; CPython's headers need C11.
         "-std=gnu11",
@@ -260,7 +280,7 @@ def build(python: str, dest: Path, tags: list[str]) -> Path:
         shutil.rmtree(work)
     work.mkdir(parents=True)
 
-    env = compiler_env(cfg)
+    env = compiler_env(cfg, work)
     # The tag that lets extension/'s Go file join the package; Go's tools skip it elsewhere.
     tag_args = ["-tags", ",".join([EXTENSION_TAG, *tags])]
     generate_with_gopy(go, python, work, tags, env)

@@ -61,6 +61,16 @@ class Wheel:
     def name(self) -> str:
         return f"{self.tag}-{self.arch}"
 
+    def pip_command(self) -> list[str]:
+        """The argv prefix of a Python that has pip: the interpreter, or in a Debian root a venv of it."""
+        command = self.command()
+        if command[0] != sys.executable:  # a host interpreter: pyenv's and 3.13t have pip
+            return command
+        venv = ROOT / ".venvs" / f"build-{self.name}"
+        if not (venv / "bin" / "python").exists():
+            run([*command, "-m", "venv", str(venv)], cwd=ROOT)
+        return [*command[:-1], str(venv / "bin" / "python")]
+
     def command(self) -> list[str]:
         """The argv prefix that runs this wheel's interpreter from the host, provisioning it if need be."""
         if self.interpreter in interpreters.OFFERED:
@@ -150,7 +160,11 @@ def build_wheel(wheel: Wheel, sdist: Path, out: Path) -> Path:
         ZIG_GLOBAL_CACHE_DIR=str(ZIG_CACHE),
         PYOS_PASSENV="CC GOARCH SOURCE_DATE_EPOCH ZIG_GLOBAL_CACHE_DIR",
     )
-    run([*wheel.command(), "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(raw), str(sdist)], env=env, cwd=ROOT)
+    run(
+        [*wheel.pip_command(), "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(raw), str(sdist)],
+        env=env,
+        cwd=ROOT,
+    )
     (built,) = raw.glob("*.whl")
     before = set(out.glob("*.whl"))
     platform = f"manylinux_{GLIBC.replace('.', '_')}_{wheel.arch}"
@@ -304,6 +318,7 @@ def cmd_check() -> int:
         )
         results.append(check_wheel(wheels[0], [tmp_path, ROOT]))
         results.append(check_sdist(sdist))
+        results.append(check_readme_links())
         results.append(check_offline_install(sdist, tmp_path / "offline"))
     failed = results.count(False)
     print(f"dist-check: {len(results) - failed} passed, {failed} failed")
@@ -354,6 +369,31 @@ def audited_glibc(path: Path) -> tuple[int, ...]:
     if match is None:
         raise SystemExit(f"dist.py: error: auditwheel show found no manylinux tag for {path.name}:\n{show}")
     return (int(match[1]), int(match[2]))
+
+
+REPOSITORY = "https://github.com/pyos-project/pyos/"
+
+
+def check_readme_links() -> bool:
+    """PyPI shows the README with no files around it: every link is absolute, or an anchor of the page."""
+    readme = (ROOT / "README.md").read_text()
+    anchors = {
+        re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        for heading in re.findall(r"^#+ (.+)$", readme, flags=re.M)
+    }
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", readme):
+        if target.startswith("#"):
+            ok = target[1:] in anchors
+        elif target.startswith(REPOSITORY):
+            # blob/main/PATH or tree/main/PATH must name a file or directory of this tree
+            path = re.sub(r"^(blob|tree|raw)/main/", "", target[len(REPOSITORY) :]).split("#")[0]
+            ok = path == "" or (ROOT / path).exists()
+        else:
+            ok = target.startswith("https://")
+        if not ok:
+            broken.append(target)
+    return check("README: links absolute, into this tree, or to its own headings", not broken, str(broken))
 
 
 def expected_licences() -> list[str]:
