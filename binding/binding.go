@@ -61,6 +61,15 @@ func EmulatedFlags() int {
 	return pyos.EmulatedFlags
 }
 
+// PacketMode returns the packet-mode flag, O_DIRECT, or -1 where Pipe2 has no packet mode.
+func PacketMode() int {
+	defer lockCallerThread()()
+	if !pyos.HavePacketMode {
+		return -1
+	}
+	return pyos.PacketMode
+}
+
 // HaveNativePipe2 returns 1 where Pipe2 is the pipe2 system call, 0 where it is emulated.
 func HaveNativePipe2() int {
 	defer lockCallerThread()()

@@ -1,3 +1,5 @@
+//go:build linux
+
 package binding
 
 import (
@@ -6,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pyos-project/pyos/pyos"
+	"github.com/pyos-project/pyos/tests"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,10 +33,30 @@ func TestPipe2PacksAWorkingPipe(t *testing.T) {
 	}
 }
 
-func TestPipe2ReturnsNegativeErrno(t *testing.T) {
-	for _, flags := range []int{-1, unix.O_RDWR, math.MinInt32, 1 << 30} {
-		if got, want := Pipe2(flags), -int64(unix.EINVAL); got != want {
-			t.Errorf("Pipe2(%#x) = %d, want -EINVAL (%d)", flags, got, want)
+// failingCFlags returns the table's flags that fit a C int, as the extension's converter passes them, and fail.
+func failingCFlags(t *testing.T) (flags []int, errnos []unix.Errno) {
+	t.Helper()
+	all, cases, err := tests.GoCases(pyos.HaveNativePipe2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cases {
+		if want := c.Want(pyos.HaveNativePipe2); want.Errno != "" && all[i] == int(int32(all[i])) {
+			flags = append(flags, all[i])
+			errnos = append(errnos, tests.Errnos[want.Errno])
+		}
+	}
+	if len(flags) < 5 {
+		t.Fatalf("only %d failing C int flags in the table", len(flags))
+	}
+	return flags, errnos
+}
+
+func TestPipe2ReturnsTheNegativeErrno(t *testing.T) {
+	flags, errnos := failingCFlags(t)
+	for i, f := range flags {
+		if got, want := Pipe2(f), -int64(errnos[i]); got != want {
+			t.Errorf("Pipe2(%#x) = %d, want %d (%v)", f, got, want, errnos[i])
 		}
 	}
 }
@@ -54,6 +77,9 @@ func TestConstantsAreTheGoPackageValues(t *testing.T) {
 	if ONonblock() != pyos.O_NONBLOCK || OCloexec() != pyos.O_CLOEXEC {
 		t.Errorf("ONonblock, OCloexec = %#x, %#x; want %#x, %#x", ONonblock(), OCloexec(), pyos.O_NONBLOCK, pyos.O_CLOEXEC)
 	}
+	if got, want := PacketMode(), map[bool]int{true: pyos.PacketMode, false: -1}[pyos.HavePacketMode]; got != want {
+		t.Errorf("PacketMode() = %#x, want %#x", got, want)
+	}
 	if EmulatedFlags() != pyos.EmulatedFlags {
 		t.Errorf("EmulatedFlags() = %#x, want %#x", EmulatedFlags(), pyos.EmulatedFlags)
 	}
@@ -64,8 +90,9 @@ func TestConstantsAreTheGoPackageValues(t *testing.T) {
 
 func TestFailedCallsMakeNoGarbage(t *testing.T) {
 	// Python code can fail pipe2 in a loop; garbage made in Go from cgo callbacks
-	// only goes away when Go's collector gets round to it. Flags come from C as a C int.
-	for _, flags := range []int{-1, 1 << 30, math.MinInt32} {
+	// only goes away when Go's collector gets round to it.
+	failing, _ := failingCFlags(t)
+	for _, flags := range failing {
 		if allocs := testing.AllocsPerRun(1000, func() { Pipe2(flags) }); allocs != 0 {
 			t.Errorf("Pipe2(%#x) allocates %v times per call", flags, allocs)
 		}

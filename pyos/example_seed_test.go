@@ -13,16 +13,19 @@ import (
 // seedChildEnv makes the re-executed test binary act as the seed example's child.
 const seedChildEnv = "PYOS_EXAMPLE_SEED_CHILD"
 
+func init() {
+	childModes[seedChildEnv] = seedChild
+}
+
 // seedChild reads the pipe handed over as fd 3 until EOF, as the seed example's child does.
-func seedChild() {
+func seedChild() error {
 	fmt.Println("Child Process is reading")
-	r := os.NewFile(3, "pipe")
-	text, err := io.ReadAll(r)
+	text, err := io.ReadAll(os.NewFile(3, "pipe"))
 	if err != nil {
-		fmt.Println("read:", err)
-		os.Exit(1)
+		return fmt.Errorf("read: %w", err)
 	}
 	fmt.Println("Read text:", string(text))
+	return nil
 }
 
 // The seed example done the Go way. Go cannot fork without exec, so the parent

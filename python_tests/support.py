@@ -1,12 +1,74 @@
-"""Helpers shared by the pyos tests: fd bookkeeping and outcome capture for side-by-side comparison."""
+"""Helpers shared by the pyos tests and scripts: the conformance table, fd bookkeeping, outcome
+capture for side-by-side comparison, and the seed example's run."""
 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
+import subprocess
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLE = json.loads((ROOT / "tests" / "conformance.json").read_text())["cases"]
+SEED_EXAMPLE = ROOT / "examples" / "seed_example.py"
+SEED_OUTPUT = (ROOT / "examples" / "seed_example.out").read_text()
+
+# The Python values of the table's python_value cases, by kind.
+PYTHON_VALUES: dict[str, Callable[[Any], object]] = {
+    "float": float,
+    "str": str,
+    "bytes": lambda text: text.encode(),
+    "none": lambda _: None,
+    "list": list,
+    "bool": bool,
+}
+
+
+def table_argument(case: dict[str, Any]) -> object:
+    """The argument a table case passes to pipe2."""
+    if "python_value" in case:
+        ((kind, value),) = case["python_value"].items()
+        return PYTHON_VALUES[kind](value)
+    if isinstance(case["flags"], list):
+        flags = 0
+        for name in case["flags"]:
+            flags |= getattr(os, name)
+        return flags
+    return case["flags"]
+
+
+def table_ints() -> list[int]:
+    """Every int flag value of the table."""
+    return [arg for arg in map(table_argument, TABLE) if type(arg) is int]
+
+
+class IndexReturning:
+    """An object whose __index__ returns value, whatever it is."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __index__(self) -> Any:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"IndexReturning({self.value!r})"
+
+
+def run_seed_example(python: str, source: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the seed example (or source, a variant of it) with python, stdout block-buffered as in a pipe."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED", "PYTHONPATH")}
+    command = [python, "-c", source] if source is not None else [python, str(SEED_EXAMPLE)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT / "examples")
+
+
+def seed_example_ok(proc: subprocess.CompletedProcess[str]) -> bool:
+    """Whether a run of the seed example printed exactly what it should, and nothing on stderr."""
+    return proc.returncode == 0 and proc.stdout == SEED_OUTPUT and proc.stderr == ""
 
 
 def open_fds() -> set[int]:
@@ -47,6 +109,7 @@ class Outcome:
     """The observable result of one call: the ends' states, or the exception; and the warnings."""
 
     ends: tuple[EndState, EndState] | None
+    packets: bool | None  # whether two writes are read back one at a time
     result_types: tuple[type, ...] | None
     exc_type: type[BaseException] | None
     exc_message: str | None
@@ -67,6 +130,7 @@ def call_and_capture(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Out
             exc_args = tuple(a.replace("posix.", "pyos.") if isinstance(a, str) else a for a in exc.args)
             return Outcome(
                 ends=None,
+                packets=None,
                 result_types=None,
                 exc_type=type(exc),
                 exc_message=message,
@@ -78,7 +142,11 @@ def call_and_capture(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Out
     try:
         types = (type(result), *tuple(type(fd) for fd in result))
         ends = (EndState.of(result[0]), EndState.of(result[1]))
+        os.write(result[1], b"ab")
+        os.write(result[1], b"cde")
+        packets = os.read(result[0], 16) == b"ab"
     finally:
         for fd in result:
             os.close(fd)
-    return Outcome(ends, types, None, None, None, None, None, tuple((w.category, str(w.message)) for w in caught))
+    caught_warnings = tuple((w.category, str(w.message)) for w in caught)
+    return Outcome(ends, packets, types, None, None, None, None, None, caught_warnings)

@@ -1,4 +1,9 @@
-"""pyos.pipe2 handles every kind of argument exactly as os.pipe2 does, compared at run time."""
+"""pyos.pipe2 handles every shape of call and every kind of argument object exactly as os.pipe2 does.
+
+The flag values themselves, ints, bools and the other Python values, are the
+conformance table's (tests/conformance.json, test_conformance.py); here are the
+argument shapes and the objects that only Python has.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +13,9 @@ import fractions
 import os
 
 import pytest
-from support import call_and_capture
+from support import IndexReturning, call_and_capture
 
 import pyos
-
-
-class IndexReturning:
-    def __init__(self, value):
-        self.value = value
-
-    def __index__(self):
-        return self.value
-
-    def __repr__(self):
-        return f"IndexReturning({self.value!r})"
 
 
 class IndexRaising:
@@ -56,15 +50,10 @@ BAD_CALLS = {
     "keyword": ((), {"flags": 0}),
     "positional and keyword": ((0,), {"flags": 0}),
     "too many and keyword": ((0, 1), {"x": 1}),
-    "float": ((1.5,), {}),
     "float zero": ((0.0,), {}),
     "nan": ((float("nan"),), {}),
-    "str": (("0",), {}),
-    "bytes": ((b"0",), {}),
     "bytearray": ((bytearray(b"0"),), {}),
-    "None": ((None,), {}),
     "complex": ((1j,), {}),
-    "list": (([],), {}),
     "tuple": (((0,),), {}),
     "dict": (({},), {}),
     "object": ((object(),), {}),
@@ -76,31 +65,14 @@ BAD_CALLS = {
     "__index__ raises": ((IndexRaising(),), {}),
     "__index__ returns bool True": ((IndexReturning(True),), {}),
     "__index__ returns too big": ((IndexReturning(2**40),), {}),
-    "INT_MAX + 1": ((2**31,), {}),
-    "INT_MIN - 1": ((-(2**31) - 1,), {}),
-    "2**32 | O_NONBLOCK": ((2**32 | os.O_NONBLOCK,), {}),
-    "2**63": ((2**63,), {}),
-    "2**64": ((2**64,), {}),
-    "-2**100": ((-(2**100),), {}),
-    "-1": ((-1,), {}),
-    "True (O_WRONLY)": ((True,), {}),
-    "O_RDWR": ((os.O_RDWR,), {}),
-    "O_APPEND": ((os.O_APPEND,), {}),
-    "junk bit 1<<30": ((1 << 30,), {}),
-    "INT_MIN": ((-(2**31),), {}),
-    "INT_MAX": ((2**31 - 1,), {}),
     "int subclass -1": ((IntSubclass(-1),), {}),
-    "O_NONBLOCK | O_RDWR": ((os.O_NONBLOCK | os.O_RDWR,), {}),
 }
 
 GOOD_CALLS = {
-    "0": ((0,), {}),
-    "False": ((False,), {}),
     "IntFlag": ((Flags.NONBLOCK | Flags.CLOEXEC,), {}),
     "int subclass": ((IntSubclass(os.O_CLOEXEC),), {}),
     "int subclass with __index__": ((WeirdInt(os.O_NONBLOCK),), {}),
     "__index__": ((IndexReturning(os.O_NONBLOCK),), {}),
-    "empty **kwargs": ((0,), {}),
 }
 
 
@@ -110,7 +82,7 @@ def test_the_bad_input_table_is_bad_and_large_enough():
     rejected = [
         name for name, (args, kwargs) in BAD_CALLS.items() if call_and_capture(os.pipe2, *args, **kwargs).exc_type
     ]
-    assert len(rejected) >= 30
+    assert len(rejected) >= 20
     assert len(rejected) >= len(BAD_CALLS) - 2
 
 

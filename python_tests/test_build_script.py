@@ -111,7 +111,7 @@ def test_pybindgen_driver_refuses_a_script_that_makes_another_module(tmp_path):
     fake = tmp_path / "pybindgen.py"
     fake.write_text(
         "class Module:\n"
-        "    def __init__(self, name):\n        self.name = name\n"
+        "    def __init__(self, name):\n        self.name = name\n        self.functions = {}\n"
         "    def add_include(self, include):\n        pass\n"
         "    class after_init:\n        @staticmethod\n        def write_error_check(*args):\n            pass\n"
         "    def generate(self, out):\n        pass\n"

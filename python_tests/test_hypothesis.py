@@ -3,33 +3,22 @@
 from __future__ import annotations
 
 import errno
+import functools
 import operator
 import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import call_and_capture
+from support import IndexReturning, call_and_capture, table_ints
 
 import pyos
 
-
-class IndexReturning:
-    def __init__(self, value: object) -> None:
-        self.value = value
-
-    def __index__(self) -> object:
-        return self.value
-
-    def __repr__(self) -> str:
-        return f"IndexReturning({self.value!r})"
-
-
-# Flag bits that matter, mixed with anything else a 32-bit or wider int can hold.
-FLAG_BITS = st.sampled_from([0, os.O_NONBLOCK, os.O_CLOEXEC, os.O_DIRECT, os.O_RDWR, os.O_APPEND, 1 << 30])
+# The table's flag values, combined, mixed with anything else a 32-bit or wider int can hold.
+FLAG_BITS = st.sampled_from(sorted(set(table_ints())))
 INTS = st.one_of(
     st.integers(),
     st.integers(min_value=-(2**31), max_value=2**31 - 1),
-    st.lists(FLAG_BITS, max_size=4).map(lambda bits: sum(set(bits))),
+    st.lists(FLAG_BITS, max_size=4).map(lambda values: functools.reduce(operator.or_, values, 0)),
     st.integers(min_value=-(2**70), max_value=2**70),
 )
 OBJECTS = st.one_of(
