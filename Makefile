@@ -2,7 +2,8 @@
 # make test   set everything up and run every Go and Python test
 # make bench  compare pyos.pipe2 with os.pipe2 per call
 # make fork-control  the fork stress with children that call into Go: the guard stops every one
-# make dist   sdist + manylinux wheel in dist/, each installed into a fresh venv and checked
+# make dist   the sdist and the manylinux2014 wheels (x86_64, aarch64) in dist/ (scripts/dist.py)
+# make test-wheels  each wheel of dist/ installed into a fresh venv of its interpreter, and the pytest suite
 # make test-all  pytest, the seed example and the fork stress on CPython 3.9-3.13, 3.13t and 3.14 (scripts/test_all.py)
 # make soak   the soak test at 10**6 calls (make test runs 10**5)
 #
@@ -23,7 +24,7 @@ CROSS_ARCH := amd64 arm64
 GO_SOURCES := $(wildcard pyos/*.go binding/*.go) go.mod go.sum
 PACKAGE_SOURCES := $(GO_SOURCES) $(wildcard extension/* python/pyos/*.py python/pyos/*.pyi python/pyos/py.typed) build.py setup.py pyproject.toml
 
-.PHONY: all demo test go-test go-race go-fuzz go-cross lint soak py-test py-test-emulated dist test-all bench fork-control install clean
+.PHONY: all demo test go-test go-race go-fuzz go-cross lint soak py-test py-test-emulated dist test-wheels dist-check test-all bench fork-control install clean
 
 all: test
 
@@ -48,9 +49,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	env -u PYTHONUNBUFFERED $(VPY) examples/seed_example.py
 
-test: go-test go-race go-fuzz go-cross lint py-test py-test-emulated dist
+test: go-test go-race go-fuzz go-cross lint py-test py-test-emulated dist-check
 
-PY_SOURCES := python python_tests examples bench extension build.py setup.py
+PY_SOURCES := python python_tests examples bench extension scripts build.py setup.py
 
 $(VENV)/.lint-ready: $(VENV)/.venv-ready requirements-lint.txt
 	$(VPY) -m pip install --quiet -r requirements-lint.txt
@@ -96,15 +97,16 @@ py-test-emulated: $(EMU_STAMP)
 test-all:
 	$(PYTHON) scripts/test_all.py
 
-# pyproject-build, not `python -m build`: from the repository root, -m would find build.py.
-dist: $(VENV)/.venv-ready requirements-dist.txt
-	$(VPY) -m pip install --quiet -r requirements-dist.txt
-	rm -rf dist
-	$(VENV)/bin/pyproject-build --outdir dist .
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/auditwheel show dist/*-linux_*.whl
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/auditwheel repair --wheel-dir dist dist/*-linux_*.whl
-	rm dist/*-linux_*.whl
-	$(VPY) python_tests/check_dist.py dist
+# Wheels are built from the sdist by each interpreter, with zig's C compiler; see scripts/dist.py.
+dist:
+	$(PYTHON) scripts/dist.py build
+
+test-wheels:
+	$(PYTHON) scripts/dist.py test
+
+# What make test checks of a release: a reproducible manylinux wheel, its contents, the offline sdist.
+dist-check:
+	$(PYTHON) scripts/dist.py check
 
 soak: $(STAMP)
 	PYOS_SOAK_CALLS=1000000 $(VENV)/bin/pytest python_tests/test_soak.py

@@ -43,8 +43,9 @@ ZIG_CACHE = ROOT / "build" / "zig-cache"
 INTERPRETERS = ROOT / "scripts" / "interpreters.py"
 GLIBC = "2.17"  # manylinux2014
 
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "python_tests")]
 import interpreters  # noqa: E402
+import support  # noqa: E402  (the seed example's run)
 import test_all  # noqa: E402  (pyenv_python)
 
 
@@ -154,11 +155,12 @@ def build_wheel(wheel: Wheel, sdist: Path, out: Path) -> Path:
     ZIG_CACHE.mkdir(parents=True, exist_ok=True)
     env = dict(
         os.environ,
-        CC=f"{zig()} cc -target {wheel.arch}-linux-gnu.{GLIBC}",
+        CC=f"{ROOT / 'scripts' / 'zig-cc'} -target {wheel.arch}-linux-gnu.{GLIBC}",
+        PYOS_ZIG=str(zig()),
         GOARCH={"x86_64": "amd64", "aarch64": "arm64"}[wheel.arch],
         SOURCE_DATE_EPOCH=source_date_epoch(),
         ZIG_GLOBAL_CACHE_DIR=str(ZIG_CACHE),
-        PYOS_PASSENV="CC GOARCH SOURCE_DATE_EPOCH ZIG_GLOBAL_CACHE_DIR",
+        PYOS_PASSENV="CC PYOS_ZIG GOARCH SOURCE_DATE_EPOCH ZIG_GLOBAL_CACHE_DIR",
     )
     run(
         [*wheel.pip_command(), "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(raw), str(sdist)],
@@ -430,11 +432,8 @@ def check_offline_install(sdist: Path, where: Path) -> bool:
         install.stderr[-2000:],
     ):
         return False
-    seed = subprocess.run(
-        [str(venv / "bin" / "python"), "-I", str(ROOT / "examples" / "seed_example.py")], capture_output=True, text=True
-    )
-    expected = (ROOT / "examples" / "seed_example.out").read_text()
-    return check("the seed example from that install", seed.stdout == expected and seed.stderr == "", seed.stderr)
+    seed = support.run_seed_example(str(venv / "bin" / "python"))
+    return check("the seed example from that install", support.seed_example_ok(seed), seed.stdout + seed.stderr)
 
 
 def main(argv: list[str]) -> int:
