@@ -1,15 +1,16 @@
-# make demo   set everything up and run the seed example ported to pyos
-# make test   set everything up and run every Go and Python test
-# make bench  compare pyos.pipe2 with os.pipe2 per call
-# make fork-control  the fork stress with children that call into Go: the guard stops every one
-# make dist   the sdist and the manylinux2014 wheels (x86_64, aarch64) in dist/ (scripts/dist.py)
-# make test-wheels  each wheel of dist/ installed into a fresh venv of its interpreter, and the pytest suite
-# make test-all  pytest, the seed example and the fork stress on CPython 3.9-3.13, 3.13t and 3.14 (scripts/test_all.py)
-# make soak   the soak test at 10**6 calls (make test runs 10**5)
+# make demo         the seed example ported to pyos, in a venv that holds only pyos
+# make check        the edit-test loop: go vet, the Go unit tests, lint, pytest against the installed build
+# make test         every Go and Python test, the emulated build and the release checks (CI runs it)
+# make test-all     pytest, the seed example and the fork stress on CPython 3.9-3.14 and 3.13t
+# make dist         the sdist and the manylinux2014 wheels, x86_64 and aarch64, in dist/
+# make test-wheels  each wheel of dist/ installed into a fresh venv of its interpreter, then pytest
+# make bench        pyos.pipe2 against os.pipe2: time, instructions, threads, import, fork
+# make soak         the soak test at 10**6 calls (make test runs 10**5)
+# make fork-control the fork stress with children that call into Go: the guard stops every one
 #
-# Everything is fetched by the project itself: the venv and the Python tools from
-# PyPI, gopy and goimports through go.mod (go tool). Nothing is taken from PATH
-# but go, a C compiler and $(PYTHON).
+# Everything is fetched by the project itself: venvs and Python tools from PyPI,
+# gopy and goimports through go.mod (go tool), other interpreters through
+# scripts/interpreters.py. Nothing is taken from PATH but go, a C compiler and $(PYTHON).
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -18,56 +19,70 @@ STAMP  := $(VENV)/.pyos-installed
 # A second venv whose extension is built with -tags pyos_emulate: pipe2 emulated on Linux.
 EMU_VENV  := .venv-emulated
 EMU_STAMP := $(EMU_VENV)/.pyos-installed
+DEMO_VENV := .venv-demo
 CROSS_OS  := darwin freebsd netbsd openbsd
 CROSS_ARCH := amd64 arm64
 
 GO_SOURCES := $(wildcard pyos/*.go binding/*.go) go.mod go.sum
 PACKAGE_SOURCES := $(GO_SOURCES) $(wildcard extension/* python/pyos/*.py python/pyos/*.pyi python/pyos/py.typed) build.py setup.py pyproject.toml
+PY_SOURCES := python python_tests examples bench extension scripts build.py setup.py
+# Tests that take minutes (the soak); make check leaves them to make test.
+FAST := -m "not slow"
 
-.PHONY: all demo test go-test go-race go-fuzz go-cross lint soak py-test py-test-emulated dist test-wheels dist-check test-all bench fork-control install clean
+.PHONY: all demo check test go-vet go-unit go-test go-race go-fuzz go-cross lint py-test py-test-emulated dist test-wheels dist-check test-all bench soak fork-control install clean
 
 all: test
 
-%/.venv-ready: requirements-test.txt
+%/.venv-ready: requirements-test.txt requirements-lint.txt
 	$(PYTHON) -m venv $*
 	$*/bin/python -m pip install --quiet --upgrade pip
-	$*/bin/python -m pip install --quiet -r requirements-test.txt
+	$*/bin/python -m pip install --quiet -r requirements-test.txt -r requirements-lint.txt
 	touch $@
 
-# pip builds the wheel in an isolated environment with the build deps from
-# pyproject.toml; build.py then drives gopy.
+# pip builds the wheel in an isolated environment with the build requirements of
+# pyproject.toml, and build.py drives gopy; its output shows only if it fails.
 $(STAMP): $(VENV)/.venv-ready $(PACKAGE_SOURCES)
-	$(VPY) -m pip install --force-reinstall --no-deps .
+	$(VPY) -m pip install --quiet --force-reinstall --no-deps .
 	touch $@
 
 $(EMU_STAMP): $(EMU_VENV)/.venv-ready $(PACKAGE_SOURCES)
-	PYOS_GO_TAGS=pyos_emulate $(EMU_VENV)/bin/python -m pip install --force-reinstall --no-deps .
+	PYOS_GO_TAGS=pyos_emulate $(EMU_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps .
+	touch $@
+
+$(DEMO_VENV)/.pyos-installed: $(PACKAGE_SOURCES)
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install --quiet --force-reinstall .
 	touch $@
 
 install: $(STAMP)
 
-demo: $(STAMP)
-	env -u PYTHONUNBUFFERED $(VPY) examples/seed_example.py
+# PYTHONUNBUFFERED would ask for the two processes' lines to race.
+demo: $(DEMO_VENV)/.pyos-installed
+	@env -u PYTHONUNBUFFERED $(DEMO_VENV)/bin/python examples/seed_example.py
+
+check: go-vet go-unit lint $(STAMP)
+	$(VENV)/bin/pytest -q $(FAST) python_tests
+	@echo "make check: passed (go vet, Go unit tests, lint, pytest against the installed build)"
 
 test: go-test go-race go-fuzz go-cross lint py-test py-test-emulated dist-check
-
-PY_SOURCES := python python_tests examples bench extension scripts build.py setup.py
-
-$(VENV)/.lint-ready: $(VENV)/.venv-ready requirements-lint.txt
-	$(VPY) -m pip install --quiet -r requirements-lint.txt
-	touch $@
+	@echo "make test: passed (Go: vet, tests native and emulated, race, fuzz, 8 cross builds; lint;" \
+		"pytest against the native and the emulated build; a reproducible wheel and an offline sdist)"
 
 # mypy checks the package against its source (the extension through its stub) and the examples.
-lint: $(VENV)/.lint-ready
-	$(VENV)/bin/ruff check $(PY_SOURCES)
-	$(VENV)/bin/ruff format --check $(PY_SOURCES)
+lint: $(VENV)/.venv-ready
+	$(VENV)/bin/ruff check -q $(PY_SOURCES)
+	$(VENV)/bin/ruff format -q --check $(PY_SOURCES)
 	$(VENV)/bin/mypy python/pyos examples extension/run_pybindgen.py
 
-# The Go tests both ways: native pipe2, and the emulation forced on with pyos_emulate.
-go-test:
+go-vet:
 	go vet ./...
 	go vet -tags pyos_emulate ./...
+
+go-unit:
 	go test -count=1 ./...
+
+# The Go tests both ways: native pipe2, and the emulation forced on with pyos_emulate.
+go-test: go-vet go-unit
 	go test -count=1 -tags pyos_emulate ./...
 
 go-race:
@@ -88,10 +103,10 @@ go-cross:
 
 # pytest runs from the venv's bin, so the import of pyos finds the installed package.
 py-test: $(STAMP)
-	$(VENV)/bin/pytest python_tests
+	$(VENV)/bin/pytest -q python_tests
 
 py-test-emulated: $(EMU_STAMP)
-	$(EMU_VENV)/bin/pytest python_tests
+	$(EMU_VENV)/bin/pytest -q python_tests
 
 # Interpreters other than pyenv's are provisioned and cached by scripts/interpreters.py.
 test-all:
@@ -109,10 +124,10 @@ dist-check:
 	$(PYTHON) scripts/dist.py check
 
 soak: $(STAMP)
-	PYOS_SOAK_CALLS=1000000 $(VENV)/bin/pytest python_tests/test_soak.py
+	PYOS_SOAK_CALLS=1000000 $(VENV)/bin/pytest -q python_tests/test_soak.py
 
 fork-control: $(STAMP)
-	GOGC=1 $(VPY) -W ignore::DeprecationWarning python_tests/fork_stress.py 200 --enter-go-in-child
+	GOGC=1 $(VPY) -W ignore::DeprecationWarning python_tests/fork_stress.py 200 --enter-go-in-child 2>/dev/null
 
 bench: $(STAMP)
 	$(VPY) -m pip install --quiet -r bench/requirements.txt
@@ -120,4 +135,4 @@ bench: $(STAMP)
 	$(VPY) bench/callgrind_count.py
 
 clean:
-	rm -rf $(VENV) $(EMU_VENV) .venvs build dist python/*.egg-info python/pyos/_pyosgo*.so
+	rm -rf $(VENV) $(EMU_VENV) $(DEMO_VENV) .venvs build dist python/*.egg-info python/pyos/_pyosgo*.so

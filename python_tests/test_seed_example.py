@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 
 import pytest
-from support import SEED_EXAMPLE, run_seed_example, seed_example_ok
+from support import SEED_EXAMPLE, SEED_OUTPUT, run_seed_example, seed_example_ok
 
 VARIANTS = {
     "pyos.pipe2 and pyos.fork": {},
@@ -24,3 +26,28 @@ def test_seed_example_output_and_empty_stderr(replacements):
         source = source.replace(old, new)
     proc = run_seed_example(sys.executable, source)
     assert seed_example_ok(proc), (proc.stdout, proc.stderr)
+
+
+def test_seed_example_on_a_terminal_prints_the_same_lines_in_the_same_order():
+    # A terminal makes stdout line-buffered, and the two processes' lines would race.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # which asks for the race
+    for _ in range(5):
+        controller, terminal = os.openpty()
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, str(SEED_EXAMPLE)], stdout=terminal, stderr=terminal, cwd=SEED_EXAMPLE.parent, env=env
+            )
+            os.close(terminal)
+            output = b""
+            while True:
+                try:
+                    chunk = os.read(controller, 4096)
+                except OSError:  # EIO: the terminal's other side is closed
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            assert proc.wait(timeout=30) == 0
+        finally:
+            os.close(controller)
+        assert output.decode().replace("\r\n", "\n") == SEED_OUTPUT
