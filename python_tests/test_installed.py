@@ -79,3 +79,19 @@ def test_import_leaves_the_gil_as_it_was_and_warns_nothing():
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
     assert proc.stdout.split() == [str(not free_threaded)] * 2
+
+
+def test_import_in_the_source_trees_root_gets_the_installed_package_or_says_what_to_do():
+    # There, Python finds the Go package's directory, pyos/, before site-packages.
+    installed = subprocess.run(
+        [sys.executable, "-c", "import pyos; print(pyos.__file__, pyos.pipe2.__module__)"],
+        cwd=SOURCE_TREE,
+        capture_output=True,
+        text=True,
+    )
+    assert installed.stdout.split() == [str(PACKAGE_DIR / "__init__.py"), "pyos"], installed.stderr
+    without_site_packages = subprocess.run(
+        [sys.executable, "-S", "-c", "import pyos"], cwd=SOURCE_TREE, capture_output=True, text=True
+    )
+    assert without_site_packages.returncode == 1
+    assert "ImportError: pyos is not installed for this interpreter" in without_site_packages.stderr
