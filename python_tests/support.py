@@ -15,6 +15,8 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = json.loads((ROOT / "tests" / "conformance.json").read_text())["cases"]
 SEED_EXAMPLE = ROOT / "examples" / "seed_example.py"
+# Set by scripts/dist.py where it runs the tests under qemu-user, whose system calls are qemu's emulation.
+UNDER_QEMU_USER = os.environ.get("PYOS_QEMU_USER") == "1"
 SEED_OUTPUT = (ROOT / "examples" / "seed_example.out").read_text()
 
 # The Python values of the table's python_value cases, by kind.

@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 import pytest
-from support import TABLE, call_and_capture, table_argument
+from support import TABLE, UNDER_QEMU_USER, call_and_capture, table_argument
 
 import pyos
 
@@ -33,6 +33,8 @@ def assert_outcome(pipe2, arg: object, want: dict[str, Any]) -> None:
 
 
 def native_expectation(case: dict[str, Any]) -> dict[str, Any]:
+    if UNDER_QEMU_USER and "expect_qemu_user" in case:
+        return case["expect_qemu_user"]
     return case.get("expect_python") or case["expect"]
 
 

@@ -51,3 +51,10 @@ def test_seed_example_on_a_terminal_prints_the_same_lines_in_the_same_order():
         finally:
             os.close(controller)
         assert output.decode().replace("\r\n", "\n") == SEED_OUTPUT
+
+
+def test_readme_shows_the_example_and_what_it_prints():
+    readme = (SEED_EXAMPLE.parents[1] / "README.md").read_text()
+    code = SEED_EXAMPLE.read_text()
+    assert f"```python\n{code[code.index('import io') :]}```" in readme
+    assert f"```\n{SEED_OUTPUT}```" in readme
