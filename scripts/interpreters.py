@@ -540,26 +540,28 @@ def in_namespace(setup: Any, argv: list[str], env: dict[str, str], logfile: Path
     return _wait(pid)
 
 
+# The host's Go settings that a root's Go must share (GOROOT is bound, not passed).
+GO_SETTINGS = (
+    "GOMODCACHE",
+    "GOCACHE",
+    "GOPATH",
+    "GOPROXY",
+    "GOFLAGS",
+    "GOSUMDB",
+    "GONOSUMDB",
+    "GOPRIVATE",
+    "GONOPROXY",
+    "GOINSECURE",
+    "GOTOOLCHAIN",
+)
+
+
 def host_go_env() -> dict[str, str]:
     go = shutil.which("go")
     if not go:
         return {}
-    keys = [
-        "GOROOT",
-        "GOMODCACHE",
-        "GOCACHE",
-        "GOPATH",
-        "GOPROXY",
-        "GOFLAGS",
-        "GOSUMDB",
-        "GONOSUMDB",
-        "GOPRIVATE",
-        "GONOPROXY",
-        "GOINSECURE",
-        "GOTOOLCHAIN",
-    ]
     try:
-        data: dict[str, str] = json.loads(capture([go, "env", "-json", *keys], quiet=True))
+        data: dict[str, str] = json.loads(capture([go, "env", "-json", "GOROOT", *GO_SETTINGS], quiet=True))
     except (Error, ValueError):
         return {}
     return {k: v for k, v in data.items() if v}
@@ -602,19 +604,7 @@ def chroot_env(name: str, go: dict[str, str]) -> dict[str, str]:
         for k, v in os.environ.items()
         if (k.startswith(PASS_PREFIXES) and k not in NO_PASS) or k in PASS_NAMES or k in extra
     }
-    for k in (
-        "GOMODCACHE",
-        "GOCACHE",
-        "GOPROXY",
-        "GOFLAGS",
-        "GOSUMDB",
-        "GONOSUMDB",
-        "GOPRIVATE",
-        "GONOPROXY",
-        "GOINSECURE",
-        "GOTOOLCHAIN",
-        "GOPATH",
-    ):
+    for k in GO_SETTINGS:
         if k in go:
             env.setdefault(k, go[k])
     path = STD_PATH
