@@ -82,7 +82,7 @@ class Wheel:
         """auditwheel for this wheel's machine, which judges only wheels of the machine it runs on."""
         if self.arch == "x86_64":
             return [str(TOOLS / "bin" / "auditwheel")]
-        venv = ROOT / ".venvs" / f"dist-tools-{self.arch}"
+        venv = ROOT / ".venvs" / f"dist-tools-{self.interpreter}"
         command = self.command()
         if not (venv / ".requirements").exists():
             run([*command, "-m", "venv", str(venv)], cwd=ROOT)
