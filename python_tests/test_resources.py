@@ -152,4 +152,5 @@ def test_import_with_the_address_space_pyos_asks_for_works():
         proc = subprocess.run(
             [sys.executable, "-c", ADDRESS_SPACE_SCRIPT, str(2048 + 16)], capture_output=True, text=True, timeout=60
         )
-        assert proc.stdout == "imported\nalive\n" and proc.stderr == "", proc.stderr
+        untaken = "the limit does not take here\n" if UNDER_QEMU_USER else ""
+        assert proc.stdout == f"{untaken}imported\nalive\n" and proc.stderr == "", proc.stderr
