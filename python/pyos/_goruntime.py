@@ -28,6 +28,8 @@ GO_THREAD_NAME = "pyos-go"
 _GO_COMM = GO_THREAD_NAME.encode() + b"\n"
 _OWN_THREAD_NAME = "/proc/thread-self/comm"
 _TASKS = "/proc/self/task"
+_STAT = "/proc/self/stat"
+_NUM_THREADS = 17  # num_threads, the 20th field of /proc/self/stat, counted from the state after the name
 
 
 # The free address space below which Go's start is refused: with less, Go adapts its
@@ -89,22 +91,30 @@ def _import_extension() -> "ModuleType":
 def only_go_threads_besides_caller() -> bool:
     """Whether every OS thread of this process but the caller's belongs to the Go runtime.
 
-    False where /proc cannot tell (not Linux): then no thread is taken for Go's.
+    The threads are counted where CPython counts them for its warning, in
+    /proc/self/stat (under qemu-user that is the program's own threads, where
+    /proc/self/task also lists qemu's); Go's threads by name. False where /proc
+    cannot tell (not Linux): then no thread is taken for Go's.
     """
     try:
         tids = os.listdir(_TASKS)
-    except OSError:
+        threads = _read_small(_STAT).rpartition(b")")[2].split()[_NUM_THREADS]
+    except (OSError, IndexError):
         return False
-    count = 0
+    go_threads = 0
     for tid in tids:
-        # os.open and os.read: the before-fork hook runs this on every fork, and
-        # open()'s file objects cost several times the system calls themselves.
         try:
-            fd = os.open(f"{_TASKS}/{tid}/comm", os.O_RDONLY | os.O_CLOEXEC)
+            go_threads += _read_small(f"{_TASKS}/{tid}/comm") == _GO_COMM
         except FileNotFoundError:  # the thread has exited since the listing
             continue
-        try:
-            count += os.read(fd, 64) != _GO_COMM
-        finally:
-            os.close(fd)
-    return count <= 1
+    return int(threads) - go_threads <= 1
+
+
+def _read_small(path: str) -> bytes:
+    # os.open and os.read: the before-fork hook reads these on every fork, and
+    # open()'s file objects cost several times the system calls themselves.
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return os.read(fd, 1024)
+    finally:
+        os.close(fd)
