@@ -45,9 +45,10 @@ Python API (import scripts/interpreters.py as a module):
   is_cached(name) -> bool
   provision(name) -> float     seconds taken (near 0 when cached)
   python_path(name) -> Path | None            the host path of the python (3.13t only)
-  command_prefix(name) -> list[str] | None    argv prefix that runs NAME's python from the host, e.g.
-                               [".../3.13t/bin/python3.13t"] or [sys.executable, this file, "run", "3.14", "--",
-                               "python3.14"]; None when NAME is not cached
+  command_prefix(name, python=None) -> list[str] | None
+                               argv prefix that runs NAME's python (or, in a root, the executable python) from
+                               the host, e.g. [".../3.13t/bin/python3.13t"] or [sys.executable, this file, "run",
+                               "3.14", "--", "python3.14"]; None when NAME is not cached
   run(name, argv, cwd=None) -> int            exit status (128+N for signal N)
 
 Cache layout ($PYOS_CACHE): NAME/ is a finished interpreter (a root, or the 3.13t prefix), recognised by its
@@ -220,10 +221,10 @@ def sh(
     return rc
 
 
-def capture(cmd: list[str], *, env: dict[str, str] | None = None, quiet: bool = False) -> str:
+def capture(cmd: list[str], *, quiet: bool = False) -> str:
     if not quiet:
         echo(cmd)
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode:
         raise Error(f"command failed (exit {res.returncode}): {shlex.join(cmd)}: {res.stderr.strip()[-300:]}")
     return res.stdout
@@ -350,7 +351,8 @@ def dpkg_installed() -> set[str]:
 
 def ensure_host_packages(pkgs: list[str]) -> None:
     """apt-get install what is missing; apt-get update first only if that fails."""
-    missing = [p for p in pkgs if p not in dpkg_installed()]
+    installed = dpkg_installed()
+    missing = [p for p in pkgs if p not in installed]
     if not missing:
         return
     need_root(f"installing {' '.join(missing)}")
@@ -419,7 +421,10 @@ class PrivateApt:
         if arch:
             self.opts += ["-o", f"APT::Architecture={arch}", "-o", f"APT::Architectures={arch}"]
 
-    def close(self) -> None:
+    def __enter__(self) -> PrivateApt:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
         """Delete the private lists (up to ~100 MB each; only needed while provisioning)."""
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -705,13 +710,11 @@ def copy_host_files(root: Path) -> None:
             dst.write_bytes(data)
 
 
-def chroot_exec(
-    name: str, root: Path, argv: list[str], cwd: str | None = None, logfile: Path | None = None, quiet: bool = False
-) -> int:
+def chroot_exec(name: str, argv: list[str], cwd: str | None = None) -> int:
     need_root(f"running in the {name} root")
     spec = CHROOTS[name]
-    if spec["arch"] != host_arch():
-        ensure_binfmt(spec["arch"])
+    root = interp_dir(name)
+    ensure_binfmt(spec["arch"])
     cwd = cwd or os.getcwd()
     go = host_go_env()
     env = chroot_env(name, go)
@@ -719,9 +722,8 @@ def chroot_exec(
     copy_host_files(root)
     if argv and argv[0] == "python":
         argv = [spec["python"], *argv[1:]]
-    if not quiet:
-        log(f"+ [chroot {root}, cwd {cwd}] " + shlex.join(argv))
-    rc = in_namespace(chroot_setup(root, binds, cwd), argv, env, logfile)
+    log(f"+ [chroot {root}, cwd {cwd}] " + shlex.join(argv))
+    rc = in_namespace(chroot_setup(root, binds, cwd), argv, env)
     leaked = mounts_under(root)
     if leaked:  # cannot happen with a private namespace; be defensive all the same
         log(f"warning: mounts left under {root}: {leaked}; unmounting")
@@ -760,26 +762,28 @@ def cached_qemu(arch: str) -> Path | None:
         return link
     mirror = debian_mirror()
     try:
-        apt = PrivateApt("qemu", [f"deb [arch={host_arch()}] {mirror} {s} main" for s in QEMU_SUITES], host_arch())
-        apt.update()
-        rows = apt.madison(["qemu-user"])
-        best = None
-        for suite in QEMU_SUITES:
-            for _p, ver, s, kind in rows:
-                m = re.match(r"(?:\d+:)?(\d+)\.(\d+)", ver)
-                if s == suite and kind == "Packages" and m and (int(m.group(1)), int(m.group(2))) >= (9, 1):
-                    best = best or ver
-        if best is None:
-            log(f"no Debian suite of {mirror} has a static qemu-user (>= 9.1)")
-            return None
-        d.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=d) as tmp:
-            sh(["apt-get", *apt.opts, "-q", "download", f"qemu-user={best}"], cwd=tmp)
-            deb = next(Path(tmp).glob("qemu-user_*.deb"))
-            sh(["dpkg-deb", "-x", str(deb), f"{tmp}/x"])
-            exe = Path(tmp) / "x/usr/bin" / f"qemu-{qarch}"
-            capture([str(exe), "--version"])  # it runs on this host
-            os.rename(exe, d / f"qemu-{qarch}")
+        with PrivateApt(
+            "qemu", [f"deb [arch={host_arch()}] {mirror} {s} main" for s in QEMU_SUITES], host_arch()
+        ) as apt:
+            apt.update()
+            rows = apt.madison(["qemu-user"])
+            best = None
+            for suite in QEMU_SUITES:
+                for _p, ver, s, kind in rows:
+                    m = re.match(r"(?:\d+:)?(\d+)\.(\d+)", ver)
+                    if s == suite and kind == "Packages" and m and (int(m.group(1)), int(m.group(2))) >= (9, 1):
+                        best = best or ver
+            if best is None:
+                log(f"no Debian suite of {mirror} has a static qemu-user (>= 9.1)")
+                return None
+            d.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=d) as tmp:
+                sh(["apt-get", *apt.opts, "-q", "download", f"qemu-user={best}"], cwd=tmp)
+                deb = next(Path(tmp).glob("qemu-user_*.deb"))
+                sh(["dpkg-deb", "-x", str(deb), f"{tmp}/x"])
+                exe = Path(tmp) / "x/usr/bin" / f"qemu-{qarch}"
+                capture([str(exe), "--version"])  # it runs on this host
+                os.rename(exe, d / f"qemu-{qarch}")
         tmp_link = d / f".{link.name}.tmp"
         with contextlib.suppress(FileNotFoundError):
             tmp_link.unlink()
@@ -789,8 +793,6 @@ def cached_qemu(arch: str) -> Path | None:
     except (Error, OSError, StopIteration) as e:
         log(f"could not take qemu-user from Debian ({e}); falling back to the host's qemu-user-static")
         return None
-    finally:
-        shutil.rmtree(cache_root() / ".apt" / "qemu", ignore_errors=True)
 
 
 def _entries_for(arch: str) -> dict[str, str]:
@@ -808,13 +810,16 @@ def _entries_for(arch: str) -> dict[str, str]:
 
 
 def ensure_binfmt(arch: str) -> None:
-    """Make the kernel run ARCH binaries through a static qemu with the F flag (so that it works inside chroots).
+    """Make the kernel run ARCH binaries, where ARCH is foreign, through a static qemu with the F flag (so that it
+    works inside chroots).
 
     Registers the cached recent qemu (cached_qemu) as binfmt_misc entry pyos-qemu-<arch> and disables other
     enabled entries for the same magic (e.g. binfmt-support's qemu-aarch64, which would take precedence);
     falls back to installing qemu-user-static + binfmt-support. Registrations are lost on reboot: every run
     checks (a few file reads) and re-registers.
     """
+    if arch == host_arch():
+        return
     qarch = QEMU_ARCH[arch]
     ours = f"pyos-qemu-{qarch}"
     link = cache_root() / ".qemu" / f"{qarch}-binfmt-P"
@@ -866,12 +871,9 @@ def ensure_binfmt(arch: str) -> None:
 def _pick_suite(name: str, spec: dict[str, Any], mirror: str) -> list[tuple[str, list[str]]]:
     """Suites (in preference order) that have all required packages, each with the optional ones it has."""
     arch = spec["arch"]
-    apt = PrivateApt(f"{name}-bin", [f"deb [arch={arch}] {mirror} {s} main" for s in spec["suites"]], arch)
-    try:
+    with PrivateApt(f"{name}-bin", [f"deb [arch={arch}] {mirror} {s} main" for s in spec["suites"]], arch) as apt:
         apt.update()
         rows = apt.madison(spec["required"] + spec["optional"])
-    finally:
-        apt.close()
     have: dict[str, set[str]] = {s: set() for s in spec["suites"]}
     for pkg, _ver, suite, kind in rows:
         if kind == "Packages" and suite in have:
@@ -906,8 +908,7 @@ def provision_chroot(name: str) -> tuple[Path, dict[str, Any]]:
     need_root(f"provisioning {name}")
     ensure_host_packages(["debootstrap"])
     foreign = spec["arch"] != host_arch()
-    if foreign:
-        ensure_binfmt(spec["arch"])
+    ensure_binfmt(spec["arch"])
     mirror = debian_mirror()
     candidates = _pick_suite(name, spec, mirror)
     logfile = cache_root() / ".logs" / f"{name}.log"
@@ -1041,34 +1042,22 @@ def _root_versions(name: str, spec: dict[str, Any], root: Path, logfile: Path) -
 # ---------------------------------------------------------------- provisioning: source builds
 
 
-def provision_source(name: str) -> tuple[Path, dict[str, Any]]:
-    spec = SOURCE_BUILDS[name]
-    ensure_host_packages(spec["build_deps"])
+def download_newest_source(name: str, spec: dict[str, Any], build: Path, logfile: Path) -> str:
+    """Download into build the newest of spec's source packages that the mirror serves; return its version."""
     mirror = debian_mirror()
     srcpkg = spec["srcpkg"]
-    apt = PrivateApt("src", [f"deb-src {mirror} {s} main" for s in spec["suites"]])
-    try:
+    with PrivateApt("src", [f"deb-src {mirror} {s} main" for s in spec["suites"]]) as apt:
         apt.update()
         versions = sorted(
             {v for p, v, _s, kind in apt.madison([srcpkg]) if p == srcpkg and kind == "Sources"},
             key=version_key,
             reverse=True,
         )
-    except BaseException:
-        apt.close()
-        raise
-    if not versions:
-        apt.close()
-        raise Error(
-            f"Debian {'/'.join(spec['suites'])} have no {srcpkg} source package any more; "
-            f"{name} cannot be built from {mirror}"
-        )
-    logfile = cache_root() / ".logs" / f"{name}.log"
-    tmp = fresh_tmp(name)
-    try:
-        build = tmp / "build"
-        build.mkdir()
-        got = None
+        if not versions:
+            raise Error(
+                f"Debian {'/'.join(spec['suites'])} have no {srcpkg} source package any more; "
+                f"{name} cannot be built from {mirror}"
+            )
         for v in versions:  # the newest whose files the mirror actually serves
             rc = sh(
                 ["apt-get", *apt.opts, "-q", "source", "--download-only", f"{srcpkg}={v}"],
@@ -1077,17 +1066,26 @@ def provision_source(name: str) -> tuple[Path, dict[str, Any]]:
                 check=False,
             )
             if rc == 0:
-                got = v
-                break
+                return v
             for f in build.iterdir():
                 f.unlink()
             log(f"{srcpkg} {v}: not downloadable from {mirror}; trying an older version")
-        apt.close()
-        if got is None:
-            raise Error(
-                f"none of Debian's {srcpkg} source packages ({', '.join(versions)}) can be downloaded "
-                f"from {mirror} any more; {name} cannot be built"
-            )
+    raise Error(
+        f"none of Debian's {srcpkg} source packages ({', '.join(versions)}) can be downloaded "
+        f"from {mirror} any more; {name} cannot be built"
+    )
+
+
+def provision_source(name: str) -> tuple[Path, dict[str, Any]]:
+    spec = SOURCE_BUILDS[name]
+    ensure_host_packages(spec["build_deps"])
+    srcpkg = spec["srcpkg"]
+    logfile = cache_root() / ".logs" / f"{name}.log"
+    tmp = fresh_tmp(name)
+    try:
+        build = tmp / "build"
+        build.mkdir()
+        got = download_newest_source(name, spec, build, logfile)
         tarballs = list(build.glob(f"{srcpkg}_*.orig.tar.*"))
         tarballs = [t for t in tarballs if not t.name.endswith(".asc")]
         if not tarballs:
@@ -1117,18 +1115,13 @@ def provision_source(name: str) -> tuple[Path, dict[str, Any]]:
         vdir = tmp / "venv-check"
         sh([str(exe), "-m", "venv", str(vdir)])
         sh([str(vdir / "bin" / "python"), "-m", "pip", "--version"])
-        safe_rmtree(vdir)
         meta.update(kind="prefix", debian_source=f"{srcpkg} {got}", exe=spec["exe"], configure=spec["configure"])
-        safe_rmtree(build)
-        # prefix dir becomes NAME/: move it to tmp2 and publish that
-        tmp2 = Path(tempfile.mkdtemp(prefix=f"{name}.", dir=cache_root() / ".tmp"))
-        os.rmdir(tmp2)
-        os.rename(prefix, tmp2)
+        # The installed prefix is what gets published: beside tmp, under a name fresh_tmp also clears.
+        published = tmp.with_name(tmp.name + ".prefix")
+        os.rename(prefix, published)
         safe_rmtree(tmp)
-        tmp = tmp2
-        return tmp, meta
+        return published, meta
     except BaseException:
-        apt.close()
         safe_rmtree(tmp)
         raise
 
@@ -1171,14 +1164,14 @@ def python_path(name: str) -> Path | None:
     return None
 
 
-def command_prefix(name: str) -> list[str] | None:
+def command_prefix(name: str, python: str | None = None) -> list[str] | None:
     _check_name(name)
     if not is_cached(name):
         return None
     exe = python_path(name)
     if exe is not None:
         return [str(exe)]
-    return [sys.executable, str(SELF), "run", name, "--", CHROOTS[name]["python"]]
+    return [sys.executable, str(SELF), "run", name, "--", python or CHROOTS[name]["python"]]
 
 
 def run(name: str, argv: list[str], cwd: str | None = None) -> int:
@@ -1191,7 +1184,7 @@ def run(name: str, argv: list[str], cwd: str | None = None) -> int:
         log(f"{name}: provisioned in {provision(name):.1f} s")
     with locked(name, shared=True):
         if name in CHROOTS:
-            return chroot_exec(name, interp_dir(name), argv, cwd)
+            return chroot_exec(name, argv, cwd)
         exe = python_path(name)
         assert exe is not None
         env = dict(os.environ, PATH=f"{exe.parent}:{os.environ.get('PATH', STD_PATH)}")
