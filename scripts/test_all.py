@@ -25,7 +25,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 VENVS = ROOT / ".venvs"
 MATRIX = ["3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.14"]
-PROVISIONED = {"3.13t", "3.14"}  # by scripts/interpreters.py
 FORKS = 500
 
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "python_tests")]
@@ -44,11 +43,14 @@ def pyenv_python(name: str) -> Path | None:
     return max(found)[1] if found else None
 
 
-def command_for(name: str) -> tuple[list[str], float]:
-    """The argv prefix that runs name's python, and the seconds it took to provision."""
-    if name in PROVISIONED:
+def command_for(name: str, python: str | None = None) -> tuple[list[str], float]:
+    """The argv prefix that runs name's python (python, in a Debian root), and the seconds it took to provision.
+
+    name is a name of scripts/interpreters.py, which provisions it, or a minor version under pyenv.
+    """
+    if name in interpreters.OFFERED:
         seconds = interpreters.provision(name)
-        prefix = interpreters.command_prefix(name)
+        prefix = interpreters.command_prefix(name, python)
         if prefix is None:
             raise RuntimeError(f"{name} was provisioned but cannot be run")
         return prefix, seconds
@@ -65,6 +67,20 @@ def run_logged(cmd: list[str], log, **kwargs) -> subprocess.CompletedProcess[str
     log.write(proc.stdout)
     log.flush()
     return proc
+
+
+def pytest_summary(output: str) -> str:
+    """pytest's last line without its rules and its time, e.g. "199 passed"."""
+    summary = output.strip().splitlines()[-1] if output.strip() else "no output"
+    return re.sub(r"^=+ | =+$| in [\d.]+s.*$", "", summary)
+
+
+def last_json(stdout: str) -> dict | None:
+    """The JSON object a run of this script or of dist.py's test-one prints last, or None if there is none."""
+    try:
+        return json.loads(stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return None
 
 
 def check_one(name: str, log_path: Path) -> dict[str, object]:
@@ -99,16 +115,12 @@ def check_one(name: str, log_path: Path) -> dict[str, object]:
             env={**env, "GOGC": "1"},
             timeout=300,
         )
-        try:
-            result["fork_stress"] = json.loads(stress.stdout.strip().splitlines()[-1])
-        except (IndexError, ValueError):
-            result["fork_stress"] = {"error": stress.returncode}
+        result["fork_stress"] = last_json(stress.stdout) or {"error": stress.returncode}
 
         tests = run_logged(
             [str(venv / "bin" / "pytest"), "-q", "-p", "no:cacheprovider", "python_tests"], log, cwd=ROOT, env=env
         )
-        summary = tests.stdout.strip().splitlines()[-1] if tests.stdout.strip() else ""
-        result["pytest"] = re.sub(r"^=+ | =+$| in [\d.]+s.*$", "", summary)
+        result["pytest"] = pytest_summary(tests.stdout)
         result["pytest_ok"] = tests.returncode == 0
     return result
 
@@ -170,10 +182,7 @@ def main(argv: list[str]) -> int:
             cwd=ROOT,
         )
         seconds["tests"] = time.monotonic() - started
-        try:
-            result = json.loads(proc.stdout.strip().splitlines()[-1])
-        except (IndexError, ValueError):
-            result = {"setup": "failed"}
+        result = last_json(proc.stdout) or {"setup": "failed"}
         results[name] = passed(result)
         print(line(name, result, seconds), flush=True)
     ok = sum(results.values())
