@@ -41,11 +41,12 @@ all: test
 
 # pip builds the wheel in an isolated environment with the build requirements of
 # pyproject.toml, and build.py drives gopy; its output shows only if it fails.
-$(STAMP): $(VENV)/.venv-ready $(PACKAGE_SOURCES)
+# The venv is order-only: pip builds in isolation, so new test or lint tools need no rebuild.
+$(STAMP): $(PACKAGE_SOURCES) | $(VENV)/.venv-ready
 	$(VPY) -m pip install --quiet --force-reinstall --no-deps .
 	touch $@
 
-$(EMU_STAMP): $(EMU_VENV)/.venv-ready $(PACKAGE_SOURCES)
+$(EMU_STAMP): $(PACKAGE_SOURCES) | $(EMU_VENV)/.venv-ready
 	PYOS_GO_TAGS=pyos_emulate $(EMU_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps .
 	touch $@
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -57,12 +55,12 @@ class SdistWithGoModules(sdist):
 
     def make_release_tree(self, base_dir: str, files: list[str]) -> None:
         super().make_release_tree(base_dir, files)
-        go = shutil.which("go")
-        if go is None:
-            sys.exit("error: the sdist carries the Go modules, and collecting them needs Go on PATH")
+        builder = load_gopy_builder()
         vendor = Path(base_dir).resolve() / "vendor"
-        print(f"$ go mod vendor -o {vendor}", flush=True)
-        subprocess.run([go, "mod", "vendor", "-o", str(vendor)], cwd=ROOT, check=True)
+        try:
+            builder.run([builder.check_go(), "mod", "vendor", "-o", str(vendor)])
+        except builder.BuildError as err:
+            sys.exit(f"error: the sdist carries the Go modules, and collecting them failed: {err}")
 
 
 setup(
