@@ -30,12 +30,6 @@
 #pragma GCC diagnostic error "-Wimplicit-function-declaration"
 #pragma GCC diagnostic error "-Wint-conversion"
 
-/* The systems where Go's Pipe2 is the pipe2 system call (../pyos/pipe2_native.go); elsewhere libc may lack it. */
-#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) \
-    || defined(__DragonFly__) || defined(__sun)
-#define PYOS_LIBC_HAS_PIPE2 1
-#endif
-
 /* Set in the child of every fork by the pthread_atfork child handler, and never cleared. */
 static volatile sig_atomic_t in_forked_child;
 
@@ -136,7 +130,7 @@ emulated_pipe2(int fds[2], int flags)
 static int
 pipe2_without_go(int fds[2], int flags)
 {
-#ifdef PYOS_LIBC_HAS_PIPE2
+#ifdef HAVE_PIPE2 /* pyconfig.h's answer for this C library, which posixmodule's os.pipe2 goes by too */
     if (native_pipe2) {
         return pipe2(fds, flags);
     }
@@ -330,7 +324,7 @@ pyos_module_init(PyObject *m)
 
     native_pipe2 = pyos_go_have_native_pipe2() != 0;
     emulated_flags = pyos_go_emulated_flags();
-#ifndef PYOS_LIBC_HAS_PIPE2
+#ifndef HAVE_PIPE2
     if (native_pipe2) {
         PyErr_SetString(PyExc_ImportError,
                         "pyos: Go uses the pipe2 system call here, but this C library has no pipe2 for a forked child");

@@ -46,7 +46,8 @@ O_CLOEXEC: "Final[int]" = _pyosgo.binding_OCloexec()
 # O_DIRECT exists where pipe2 has packet mode, which only Linux's pipe2 system call
 # offers; the Go package says where that is. The test of sys.platform, by that
 # name, tells type checkers that it is Linux only, as typeshed says of os.O_DIRECT.
-if sys.platform == "linux" and _pyosgo.binding_PacketMode() >= 0:
-    O_DIRECT: "Final[int]" = _pyosgo.binding_PacketMode()
+_packet_mode = _pyosgo.binding_PacketMode()
+if sys.platform == "linux" and _packet_mode >= 0:
+    O_DIRECT: "Final[int]" = _packet_mode
 else:
     __all__.remove("O_DIRECT")

@@ -20,16 +20,15 @@ load marks every thread Go will ever have. /proc/self/task then tells them apart
 import os
 import resource
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from types import ModuleType
-
 GO_THREAD_NAME = "pyos-go"
 _GO_COMM = GO_THREAD_NAME.encode() + b"\n"
 _OWN_THREAD_NAME = "/proc/thread-self/comm"
 _TASKS = "/proc/self/task"
 _STAT = "/proc/self/stat"
-_NUM_THREADS = 17  # num_threads, the 20th field of /proc/self/stat, counted from the state after the name
+# Fields of /proc/self/stat, counted from the state after the name: num_threads (the
+# 20th field) and vsize (the 23rd), the address space in use in bytes.
+_NUM_THREADS = 17
+_VSIZE = 20
 
 
 # The free address space below which Go's start is refused: with less, Go adapts its
@@ -56,36 +55,29 @@ def check_address_space_limit() -> None:
 
 def _address_space_in_use() -> int:
     try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0  # no /proc: the whole limit is taken for free
+        return int(_read_small(_STAT).rpartition(b")")[2].split()[_VSIZE])
+    except (OSError, IndexError):
+        return 0  # no /proc: the whole limit is taken for free
 
 
-def load_extension() -> "ModuleType":
+def load_extension() -> None:
     """Import pyos._pyosgo, starting the Go runtime with its threads named GO_THREAD_NAME."""
     check_address_space_limit()
+    own_name = None  # the name to give back, once GO_THREAD_NAME is given
     try:
         with open(_OWN_THREAD_NAME) as f:
-            own_name = f.read().rstrip("\n")
+            name = f.read().rstrip("\n")
         with open(_OWN_THREAD_NAME, "w") as f:
             f.write(GO_THREAD_NAME)
+        own_name = name
     except OSError:  # no /proc: Go's threads stay unnamed and are counted as foreign
-        return _import_extension()
+        pass
     try:
-        return _import_extension()
+        from . import _pyosgo  # noqa: F401  (loading it starts Go)
     finally:
-        with open(_OWN_THREAD_NAME, "w") as f:
-            f.write(own_name)
-
-
-def _import_extension() -> "ModuleType":
-    from . import _pyosgo
-
-    return _pyosgo
+        if own_name is not None:
+            with open(_OWN_THREAD_NAME, "w") as f:
+                f.write(own_name)
 
 
 def only_go_threads_besides_caller() -> bool:
