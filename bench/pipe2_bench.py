@@ -200,6 +200,11 @@ def plot(results: dict, path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
+def thread_figure(threads: int) -> dict:
+    """Pipes per second with threads threads, os.pipe2 then pyos.pipe2, in alternating rounds."""
+    return alternate(pipes_per_second(os.pipe2, threads), pipes_per_second(pyos.pipe2, threads), THREAD_ROUNDS)
+
+
 def threads_only() -> None:
     """Pipes per second at each thread count: the table for a free-threaded CPython."""
     gil = getattr(sys, "_is_gil_enabled", lambda: True)()
@@ -208,7 +213,7 @@ def threads_only() -> None:
         f"{'threads':>7} {'os.pipe2':>12} {'pyos.pipe2':>12}  {'ratio':>7}  spread   (pipes/s, {THREAD_ROUNDS} rounds)"
     )
     for n in THREAD_COUNTS:
-        f = alternate(pipes_per_second(os.pipe2, n), pipes_per_second(pyos.pipe2, n), THREAD_ROUNDS)
+        f = thread_figure(n)
         print(
             f"{n:>7} {f['os_median']:>12,.0f} {f['pyos_median']:>12,.0f}  {f['ratio']:>6.3f}x"
             f"  {f['spread'][0]:.2f}-{f['spread'][1]:.2f}",
@@ -239,9 +244,7 @@ def main() -> None:
         return
     figures["import"] = alternate(process_ms("pass"), process_ms("import pyos"), PROCESS_RUNS)
     for n in THREAD_COUNTS:
-        figures[f"threads: {n}"] = alternate(
-            pipes_per_second(os.pipe2, n), pipes_per_second(pyos.pipe2, n), THREAD_ROUNDS
-        )
+        figures[f"threads: {n}"] = thread_figure(n)
     figures["fork + waitpid"] = alternate(fork_us("os"), fork_us("pyos"), FORK_ROUNDS)
 
     bare = statistics.median(rss_kb("") for _ in range(5))

@@ -61,11 +61,18 @@ class IndexReturning:
         return f"IndexReturning({self.value!r})"
 
 
+def seed_example_env() -> dict[str, str]:
+    """The seed example's environment: a user's, without PYTHONUNBUFFERED, which would make its two processes' lines
+    race, or PYTHONPATH."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED", "PYTHONPATH")}
+
+
 def run_seed_example(python: str, source: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run the seed example (or source, a variant of it) with python, stdout block-buffered as in a pipe."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED", "PYTHONPATH")}
     command = [python, "-c", source] if source is not None else [python, str(SEED_EXAMPLE)]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT / "examples")
+    return subprocess.run(
+        command, capture_output=True, text=True, env=seed_example_env(), timeout=timeout, cwd=SEED_EXAMPLE.parent
+    )
 
 
 def seed_example_ok(proc: subprocess.CompletedProcess[str]) -> bool:

@@ -19,9 +19,11 @@ import pyos
 HERE = Path(__file__).resolve().parent
 
 
-def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_python(
+    code: str, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [sys.executable, "-c", textwrap.dedent(code), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -50,12 +52,7 @@ print(os.waitstatus_to_exitcode(status))
 
 
 def fork_and_run(how: str, code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", FORK_AND_RUN.format(here=str(HERE)), how, code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_python(FORK_AND_RUN.format(here=str(HERE)), how, code)
 
 
 @pytest.mark.parametrize("how", ["os.fork", "raw fork"])

@@ -18,7 +18,7 @@ EMFILE_SCRIPT = r"""
 import errno, json, os, resource, sys
 sys.path.insert(0, sys.argv[1])
 import pyos
-from support import UNDER_QEMU_USER, open_fds
+from support import open_fds
 
 pipe2 = {"os": os.pipe2, "pyos": pyos.pipe2}[sys.argv[2]]
 limit = len(open_fds()) + 16
@@ -132,11 +132,15 @@ print("alive")
 """
 
 
-@pytest.mark.parametrize("free_mib", [300, 500, 700, 1500])
-def test_import_under_a_low_address_space_limit_raises_import_error(free_mib):
-    proc = subprocess.run(
+def import_with_free_address_space(free_mib: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-c", ADDRESS_SPACE_SCRIPT, str(free_mib)], capture_output=True, text=True, timeout=60
     )
+
+
+@pytest.mark.parametrize("free_mib", [300, 500, 700, 1500])
+def test_import_under_a_low_address_space_limit_raises_import_error(free_mib):
+    proc = import_with_free_address_space(free_mib)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     if UNDER_QEMU_USER:  # where the limit does not take, nothing limits Go either
         assert proc.stdout == "the limit does not take here\nimported\nalive\n"
@@ -149,8 +153,6 @@ def test_import_under_a_low_address_space_limit_raises_import_error(free_mib):
 
 def test_import_with_the_address_space_pyos_asks_for_works():
     for _ in range(3):
-        proc = subprocess.run(
-            [sys.executable, "-c", ADDRESS_SPACE_SCRIPT, str(2048 + 16)], capture_output=True, text=True, timeout=60
-        )
+        proc = import_with_free_address_space(2048 + 16)
         untaken = "the limit does not take here\n" if UNDER_QEMU_USER else ""
         assert proc.stdout == f"{untaken}imported\nalive\n" and proc.stderr == "", proc.stderr

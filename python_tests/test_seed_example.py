@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from support import SEED_EXAMPLE, SEED_OUTPUT, run_seed_example, seed_example_ok
+from support import SEED_EXAMPLE, SEED_OUTPUT, run_seed_example, seed_example_env, seed_example_ok
 
 VARIANTS = {
     "pyos.pipe2 and pyos.fork": {},
@@ -30,12 +30,15 @@ def test_seed_example_output_and_empty_stderr(replacements):
 
 def test_seed_example_on_a_terminal_prints_the_same_lines_in_the_same_order():
     # A terminal makes stdout line-buffered, and the two processes' lines would race.
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # which asks for the race
     for _ in range(5):
         controller, terminal = os.openpty()
         try:
             proc = subprocess.Popen(
-                [sys.executable, str(SEED_EXAMPLE)], stdout=terminal, stderr=terminal, cwd=SEED_EXAMPLE.parent, env=env
+                [sys.executable, str(SEED_EXAMPLE)],
+                stdout=terminal,
+                stderr=terminal,
+                cwd=SEED_EXAMPLE.parent,
+                env=seed_example_env(),
             )
             os.close(terminal)
             output = b""

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from support import IndexReturning
 
 import pyos
 
@@ -36,11 +37,6 @@ def test_help_shows_the_signature_of_os(mine, reference):
 
     assert signature_line(mine) == signature_line(reference)
     assert signature_line(mine).startswith(mine.__name__ + "(")
-
-
-class IntSubclassIndex:
-    def __index__(self):
-        return type("IntSubclass", (int,), {})(0)
 
 
 def caught_in_this_frame(pipe2, arg):
@@ -67,8 +63,9 @@ def test_tracebacks_hold_no_pyos_frame(arg):
 
 def test_conversion_warnings_point_at_the_caller():
     # CPython warns when __index__ returns a subclass of int, from the converter, at the caller's line.
-    mine = caught_in_this_frame(pyos.pipe2, IntSubclassIndex())
-    reference = caught_in_this_frame(os.pipe2, IntSubclassIndex())
+    int_subclass = type("IntSubclass", (int,), {})
+    mine = caught_in_this_frame(pyos.pipe2, IndexReturning(int_subclass(0)))
+    reference = caught_in_this_frame(os.pipe2, IndexReturning(int_subclass(0)))
     assert mine == reference
     assert [(category, filename) for category, filename, _ in mine[1]] == [(DeprecationWarning, __file__)]
 
@@ -96,6 +93,7 @@ CALLS = """
 """
 
 
+CALL_LINES = textwrap.dedent(CALLS).strip().splitlines()
 HEADER = """\
 import enum
 import os
@@ -111,7 +109,7 @@ class Flags(enum.IntFlag):
 
 def mypy_rejected_calls(tmp_path: Path, module: str, platform: str) -> set[str]:
     """The lines of CALLS that mypy --strict rejects, written with {m} for the module."""
-    calls = textwrap.dedent(CALLS).strip().splitlines()
+    calls = CALL_LINES
     header = HEADER.splitlines()
     source = tmp_path / f"uses_{module}_on_{platform}.py"
     source.write_text("\n".join(header + [call.format(m=module) for call in calls]) + "\n")
@@ -128,11 +126,10 @@ def mypy_rejected_calls(tmp_path: Path, module: str, platform: str) -> set[str]:
 
 
 def test_mypy_strict_accepts_and_rejects_what_it_does_for_os(tmp_path):
-    calls = textwrap.dedent(CALLS).strip().splitlines()
     rejected = mypy_rejected_calls(tmp_path, "pyos", "linux")
     assert rejected == mypy_rejected_calls(tmp_path, "os", "linux")
     # Every call before the first right one is wrong, every call after it right.
-    assert rejected == set(calls[: calls.index("{m}.pipe2(0)")])
+    assert rejected == set(CALL_LINES[: CALL_LINES.index("{m}.pipe2(0)")])
 
 
 def test_o_direct_is_typed_linux_only_as_os_types_it(tmp_path):
