@@ -122,7 +122,8 @@ def ensure_venv(command: list[str], venv: Path, requirements: list[str]) -> list
     python = [*command[:-1], str(venv / "bin" / "python")]
     stamp = venv / ".requirements"
     wanted = "\n".join(requirements)
-    if not (venv / "bin" / "python").exists():
+    # pyvenv.cfg: a root's venv python is a link into the root, which does not resolve on the host.
+    if not (venv / "pyvenv.cfg").exists():
         run([*command, "-m", "venv", str(venv)], cwd=ROOT)
     if requirements and (not stamp.exists() or stamp.read_text() != wanted):
         run([*python, "-m", "pip", "install", "--quiet", *requirements], cwd=ROOT)
