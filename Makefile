@@ -29,7 +29,7 @@ PY_SOURCES := python python_tests examples bench extension scripts pyos/__init__
 # Tests that take minutes (the soak); make check leaves them to make test.
 FAST := -m "not slow"
 
-.PHONY: all demo check test go-vet go-unit go-test go-race go-fuzz go-cross lint py-test py-test-emulated dist test-wheels dist-check test-all bench soak fork-control install clean
+.PHONY: all demo check test go-vet go-unit go-test go-race go-fuzz go-cross darwin-compile lint py-test py-test-emulated dist test-wheels dist-check test-all bench soak fork-control install clean
 
 all: test
 
@@ -65,9 +65,10 @@ check: go-vet go-unit lint $(STAMP)
 	$(VENV)/bin/pytest -q $(FAST) python_tests
 	@echo "make check: passed (go vet, Go unit tests, lint, pytest against the installed build)"
 
-test: go-test go-race go-fuzz go-cross lint py-test py-test-emulated dist-check
-	@echo "make test: passed (Go: vet, tests native and emulated, race, fuzz, 8 cross builds; lint;" \
-		"pytest against the native and the emulated build; a reproducible wheel and an offline sdist)"
+test: go-test go-race go-fuzz go-cross darwin-compile lint py-test py-test-emulated dist-check
+	@echo "make test: passed (Go: vet, tests native and emulated, race, fuzz, 8 cross builds;" \
+		"the extension compiled for macOS; lint; pytest against the native and the emulated build;" \
+		"a reproducible wheel and an offline sdist)"
 
 # mypy checks the package against its source (the extension through its stub) and the examples.
 lint: $(VENV)/.venv-ready
@@ -101,6 +102,26 @@ go-cross:
 		GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go vet ./pyos ./binding; \
 		GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go build ./pyos ./binding; \
 	done; done
+
+# The whole extension, Go and C (gopy's, pybindgen's and pyos's), compiled for macOS arm64
+# and x86_64 by zig's C compiler, which carries macOS's C headers, into static archives:
+# linking needs Apple's linker (zig's does not take a Python extension's undefined symbols).
+# Python's headers are this interpreter's. pybindgen and ziglang as pyproject.toml and
+# requirements-dist.txt pin them.
+CROSS_VENV := .venvs/cross
+$(CROSS_VENV)/.ready: pyproject.toml requirements-dist.txt
+	$(PYTHON) -m venv $(CROSS_VENV)
+	$(CROSS_VENV)/bin/python -m pip install --quiet "$$(grep -o 'pybindgen==[0-9.]*' pyproject.toml)" \
+		"$$(grep '^ziglang==' requirements-dist.txt)"
+	touch $@
+
+darwin-compile: $(CROSS_VENV)/.ready
+	@set -e; for arch in arm64:aarch64 amd64:x86_64; do \
+		echo "GOOS=darwin GOARCH=$${arch%%:*} CC='zig cc -target $${arch##*:}-macos' build.py --no-link"; \
+		GOOS=darwin GOARCH=$${arch%%:*} CC="$(CURDIR)/$(CROSS_VENV)/bin/python -m ziglang cc -target $${arch##*:}-macos" \
+		$(CROSS_VENV)/bin/python build.py --python $(CROSS_VENV)/bin/python --no-link --dest build/darwin > build/darwin-$${arch%%:*}.log 2>&1 \
+		|| { cat build/darwin-$${arch%%:*}.log; exit 1; }; \
+	done
 
 # pytest runs from the venv's bin, so the import of pyos finds the installed package.
 py-test: $(STAMP)

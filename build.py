@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the pyos CPython extension from the Go binding with gopy.
 
-    python build.py [--python PY] [--tags TAG,...] [--dest DIR]
+    python build.py [--python PY] [--tags TAG,...] [--dest DIR] [--no-link]
 
 Steps, each echoed before it runs:
   1. `go tool gopy gen` writes the cgo stubs and the pybindgen script for
@@ -172,7 +172,7 @@ def extension_suffix(cfg: dict[str, Any]) -> str:
     return ".abi3.so" if uses_stable_abi(cfg) else str(cfg["ext_suffix"])
 
 
-def gopy_link_flags() -> str:
+def gopy_link_flags(goos: str) -> str:
     """The flags gopy writes into the stubs' `#cgo LDFLAGS`: the one place the extension's link flags enter.
 
     gopy takes them from the interpreter's LDSHARED, which carries what the
@@ -182,12 +182,12 @@ def gopy_link_flags() -> str:
     interpreter's symbols are left for the loader to find, as CPython's own
     extensions do.
     """
-    if sys.platform == "darwin":
+    if goos == "darwin":
         return "-Wl,-undefined,dynamic_lookup"
     return "-shared"
 
 
-def check_gopy_output(work: Path) -> None:
+def check_gopy_output(work: Path, goos: str) -> None:
     """Fail, naming what changed, if gopy's output breaks an assumption this build makes about it."""
     stubs = work / f"{MODULE_NAME}.go"
     script = work / "build.py"
@@ -198,14 +198,14 @@ def check_gopy_output(work: Path) -> None:
     # extension/'s Go files join the stubs' package.
     if "\npackage main\n" not in source:
         raise BuildError(f"gopy's output changed: {stubs.name} is not package main")
-    if f"#cgo LDFLAGS: {gopy_link_flags()}\n" not in source:
-        raise BuildError(f"gopy's output changed: {stubs.name}'s #cgo LDFLAGS are not {gopy_link_flags()!r}")
+    if f"#cgo LDFLAGS: {gopy_link_flags(goos)}\n" not in source:
+        raise BuildError(f"gopy's output changed: {stubs.name}'s #cgo LDFLAGS are not {gopy_link_flags(goos)!r}")
     # binding.Pipe2 is for the extension's C alone: gopy binds no function of three results.
     if "binding_Pipe2" in source:
         raise BuildError(f"gopy's output changed: {stubs.name} wraps binding.Pipe2 for Python")
 
 
-def generate_with_gopy(go: str, python: str, work: Path, tags: list[str], env: dict[str, str]) -> None:
+def generate_with_gopy(go: str, python: str, work: Path, tags: list[str], env: dict[str, str], goos: str) -> None:
     """Have gopy write the cgo stubs and the pybindgen script for the binding into work, and check them.
 
     gopy writes its own command line into what it generates, and cgo hashes the
@@ -217,7 +217,7 @@ def generate_with_gopy(go: str, python: str, work: Path, tags: list[str], env: d
     """
     shim = work / ".python"
     shim.mkdir()
-    answer = f"import sysconfig; sysconfig.get_config_vars()['LDSHARED'] = 'cc {gopy_link_flags()}'"
+    answer = f"import sysconfig; sysconfig.get_config_vars()['LDSHARED'] = 'cc {gopy_link_flags(goos)}'"
     (shim / "python").write_text(
         "#!/bin/sh\n"
         "# gopy runs `python -c CODE` to read the interpreter's configuration\n"
@@ -242,7 +242,7 @@ def generate_with_gopy(go: str, python: str, work: Path, tags: list[str], env: d
         cwd=work,
         env={**tool_env(env), "PATH": f"{shim}{os.pathsep}{env.get('PATH', os.defpath)}"},
     )
-    check_gopy_output(work)
+    check_gopy_output(work, goos)
     # gopy writes the binding's functions in the order of a Go map.
     run([go, "run", SORTFUNCS, f"{MODULE_NAME}.go"], cwd=work, env=tool_env(env))
 
@@ -250,9 +250,9 @@ def generate_with_gopy(go: str, python: str, work: Path, tags: list[str], env: d
 def tool_env(env: dict[str, str]) -> dict[str, str]:
     """The environment for Go's tools (gopy, goimports, sortfuncs): built for this machine, without cgo.
 
-    The library may be for another architecture (GOARCH=arm64 with zig as the C compiler).
+    The library may be for another machine (GOARCH=arm64, or GOOS=darwin, with zig as the C compiler).
     """
-    return {**{k: v for k, v in env.items() if k != "GOARCH"}, "CGO_ENABLED": "0"}
+    return {**{k: v for k, v in env.items() if k not in ("GOOS", "GOARCH")}, "CGO_ENABLED": "0"}
 
 
 def multiarch_include(cfg: dict[str, Any], work: Path) -> list[str]:
@@ -288,7 +288,7 @@ def macos_deployment_target(go: str) -> str:
     return given
 
 
-def compiler_env(cfg: dict[str, Any], work: Path, go: str) -> dict[str, str]:
+def compiler_env(cfg: dict[str, Any], work: Path, go: str, goos: str) -> dict[str, str]:
     """The environment of every cgo build: the target's headers, a release build in C11, the ABI, the OS."""
     cflags = [
         f"-I{cfg['include']}",
@@ -303,7 +303,7 @@ def compiler_env(cfg: dict[str, Any], work: Path, go: str) -> dict[str, str]:
     if uses_stable_abi(cfg):
         cflags.append(f"-DPy_LIMITED_API={LIMITED_API_VERSION:#010x}")  # extension/limited_api_compat.h
     env = dict(os.environ, CGO_ENABLED="1", CGO_CFLAGS=" ".join(cflags))
-    if sys.platform == "darwin":
+    if goos == "darwin":
         target = macos_deployment_target(go)
         env.update(
             MACOSX_DEPLOYMENT_TARGET=target,
@@ -313,60 +313,74 @@ def compiler_env(cfg: dict[str, Any], work: Path, go: str) -> dict[str, str]:
     return env
 
 
-def release_link_flags(work: Path) -> str:
+def release_link_flags(work: Path, goos: str) -> str:
     """The C linker's flags of the release build: no symbol tables, and only the init function exported.
 
     Asked of the C linker too, since zig's does not strip for Go's -s. The Go
     runtime's and cgo's symbols stay inside the library.
     """
-    if sys.platform == "darwin":
+    if goos == "darwin":
         return f"-Wl,-x,-exported_symbol,_{INIT_FUNCTION}"
     return f"-Wl,--strip-all,--version-script={work / EXPORTS_MAP.name}"
 
 
 def check_code_signature(library: Path) -> None:
-    """On macOS, sign the library ad hoc unless the linker did: arm64 macOS kills a process that loads unsigned code."""
-    if sys.platform != "darwin":
-        return
+    """Sign the library ad hoc unless the linker did: arm64 macOS kills a process that loads unsigned code."""
     if subprocess.run(["codesign", "--verify", str(library)], capture_output=True).returncode != 0:
         run(["codesign", "--force", "--sign", "-", str(library)])
     run(["codesign", "--verify", "--verbose", str(library)])
 
 
-def build(python: str, dest: Path, tags: list[str]) -> Path:
-    """Build the extension for python with the given Go build tags and copy it into dest."""
+def go_target(go: str) -> tuple[str, str]:
+    """The OS and machine the extension is built for: Go's GOOS and GOARCH, this machine's unless set otherwise."""
+    out = subprocess.run([go, "env", "GOOS", "GOARCH"], stdout=subprocess.PIPE, text=True, check=True).stdout
+    goos, goarch = out.split()
+    return goos, goarch
+
+
+def build(python: str, dest: Path, tags: list[str], link: bool = True) -> Path:
+    """Build the extension for python with the given Go build tags and copy it into dest.
+
+    With link false, the Go and C are compiled into a static archive and not
+    linked: a check of a build for an OS (GOOS, with CC) this machine cannot link for.
+    """
+    # Absolute, but not resolved: a venv's python is a link that must keep its name.
+    python = os.path.abspath(python) if os.sep in python else python
     cfg = python_config(python)
     check_libc(cfg)
     go = check_go()
     check_c_compiler(go)
     check_python_build_requirements(python, cfg)
+    goos, goarch = go_target(go)
 
     abi = "abi3" if uses_stable_abi(cfg) else cfg["soabi"]
-    work = WORK_ROOT / "-".join([abi, *tags])
+    work = WORK_ROOT / "-".join([abi, goos, goarch, *tags])
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
 
-    env = compiler_env(cfg, work, go)
+    env = compiler_env(cfg, work, go, goos)
     # The tag that lets extension/'s Go file join the package; Go's tools skip it elsewhere.
     tag_args = ["-tags", ",".join([EXTENSION_TAG, *tags])]
-    generate_with_gopy(go, python, work, tags, env)
+    buildmode = "-buildmode=c-shared" if link else "-buildmode=c-archive"
+    generate_with_gopy(go, python, work, tags, env, goos)
     for source in [*sorted(EXTENSION_SOURCES.glob("*.[ch]")), *sorted(EXTENSION_SOURCES.glob("*.go")), EXPORTS_MAP]:
         shutil.copyfile(source, work / source.name)
     run([go, "tool", "goimports", "-w", f"{MODULE_NAME}.go"], cwd=work, env=tool_env(env))
     # The header of the Go exports, which the C that pybindgen writes includes.
-    run([go, "build", "-buildmode=c-shared", *tag_args, "-o", f"{MODULE_NAME}_go.so", "."], cwd=work, env=env)
+    run([go, "build", buildmode, *tag_args, "-o", f"{MODULE_NAME}_go.so", "."], cwd=work, env=env)
     run([python, str(EXTENSION_SOURCES / "run_pybindgen.py"), "build.py"], cwd=work, env=env)
 
-    module_file = f"_{MODULE_NAME}{extension_suffix(cfg)}"
+    module_file = f"_{MODULE_NAME}{extension_suffix(cfg)}" if link else f"_{MODULE_NAME}-{goos}-{goarch}.a"
     # No Go build ID: it hashes the link's flags, and with them the path of this work directory.
-    ldflags = f"-s -w -buildid= -extldflags={release_link_flags(work)}"
+    ldflags = f"-s -w -buildid= -extldflags={release_link_flags(work, goos)}"
     run(
-        [go, "build", "-buildmode=c-shared", "-trimpath", *tag_args, f"-ldflags={ldflags}", "-o", module_file, "."],
+        [go, "build", buildmode, "-trimpath", *tag_args, f"-ldflags={ldflags}", "-o", module_file, "."],
         cwd=work,
         env=env,
     )
-    check_code_signature(work / module_file)
+    if link and goos == "darwin":
+        check_code_signature(work / module_file)
 
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / module_file
@@ -380,9 +394,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python", default=sys.executable, help="interpreter to build for (default: this one)")
     parser.add_argument("--tags", default="", help="comma-separated Go build tags")
     parser.add_argument("--dest", type=Path, default=ROOT / "python" / "pyos", help="where to put the extension")
+    parser.add_argument(
+        "--no-link",
+        action="store_true",
+        help="compile into a static archive, without linking: for GOOS (and CC) of an OS this machine cannot link for",
+    )
     args = parser.parse_args(argv)
     try:
-        build(args.python, args.dest, [t for t in args.tags.split(",") if t])
+        build(args.python, args.dest, [t for t in args.tags.split(",") if t], link=not args.no_link)
     except BuildError as err:
         print(f"build.py: error: {err}", file=sys.stderr)
         return 1

@@ -96,7 +96,7 @@ def gopy_output():
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    build.generate_with_gopy(build.check_go(), sys.executable, work, [], dict(os.environ))
+    build.generate_with_gopy(build.check_go(), sys.executable, work, [], dict(os.environ), "linux")
     yield build, work
     shutil.rmtree(work)
 
@@ -125,10 +125,10 @@ def test_check_of_gopy_output_names_what_changed(gopy_output, tmp_path, change, 
     (tmp_path / "build.py").write_text((work / "build.py").read_text())
     (tmp_path / "pyosgo.go").write_text(change((work / "pyosgo.go").read_text()))
     if message is None:  # the control: the real output passes
-        build.check_gopy_output(tmp_path)
+        build.check_gopy_output(tmp_path, "linux")
         return
     with pytest.raises(build.BuildError, match=f"gopy's output changed: .*{message}"):
-        build.check_gopy_output(tmp_path)
+        build.check_gopy_output(tmp_path, "linux")
 
 
 def test_pybindgen_driver_refuses_a_script_that_makes_another_module(tmp_path):
