@@ -26,7 +26,7 @@ CROSS_ARCH := amd64 arm64
 
 GO_SOURCES := $(wildcard pyos/*.go binding/*.go) go.mod go.sum
 PACKAGE_SOURCES := $(GO_SOURCES) $(wildcard extension/* python/pyos/*.py python/pyos/*.pyi python/pyos/py.typed) build.py setup.py pyproject.toml
-PY_SOURCES := python python_tests examples bench extension scripts pyos/__init__.py build.py setup.py
+PY_SOURCES := python python_tests examples bench extension scripts build.py setup.py
 # Tests that take minutes (the soak); make check leaves them to make test.
 FAST := -m "not slow"
 
