@@ -1,12 +1,13 @@
 """No pipe meant to be close-on-exec reaches a child that forks and execs while the emulated pipe2 is between pipe
 and fcntl.
 
-The emulated pipe2 (pipe, then fcntl) holds the fork lock that pyos's at-fork hooks take, so that no fork falls
+The emulated pipe2 (pipe, then fcntl) holds the fork lock that pyos takes before a fork, so that no fork falls
 between the two. The extension of the emulated test build (the pyos_pipe2_window tag, pyos/pipe2_window.go) lets
 a child process stop its pipe2 there: each pipe2 reports its pipe and waits until released, or until a fork waits
 for the fork lock. A thread's pyos.pipe2(O_CLOEXEC) is stopped so, and the main thread execs `ls -l
-/proc/self/fd`, whose listing tells whether it inherited the pipe: through os.fork, whose hooks wait for pipe2 to
-set FD_CLOEXEC, it never does; through os.posix_spawn, the control, which runs no hooks, it always does. With the
+/proc/self/fd`, whose listing tells whether it inherited the pipe: through os.fork, which waits for the lock and so
+for pipe2 to set FD_CLOEXEC, it never does; through os.posix_spawn, the control, which runs no fork handlers, it
+always does. With the
 native pipe2 system call there is no window.
 """
 
