@@ -7,8 +7,7 @@ a child process stop its pipe2 there: each pipe2 reports its pipe and waits unti
 for the fork lock. A thread's pyos.pipe2(O_CLOEXEC) is stopped so, and the main thread execs `ls -l
 /proc/self/fd`, whose listing tells whether it inherited the pipe: through os.fork, which waits for the lock and so
 for pipe2 to set FD_CLOEXEC, it never does; through os.posix_spawn, the control, which runs no fork handlers, it
-always does. With the
-native pipe2 system call there is no window.
+always does. With the native pipe2 system call there is no window.
 """
 
 from __future__ import annotations
