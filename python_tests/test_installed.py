@@ -93,7 +93,8 @@ def test_import_in_the_source_trees_root_gets_the_installed_package():
 
 def test_import_in_the_source_trees_root_without_the_package_gets_an_empty_namespace():
     # Where pyos is not installed (here: -S, no site-packages), `import pyos` there succeeds with the Go package's
-    # directory as an empty namespace package, and the first use of it fails.
+    # directory as an empty namespace package, and the first use of it fails with CPython's AttributeError, which
+    # does not say that pyos is not installed.
     proc = run_python("import pyos; print(list(pyos.__path__)); pyos.pipe2(0)", options=["-S"], cwd=SOURCE_TREE)
     assert proc.stdout == f"{[str(SOURCE_TREE / 'pyos')]}\n"
     assert proc.stderr.endswith("AttributeError: module 'pyos' has no attribute 'pipe2'\n"), proc.stderr
