@@ -5,9 +5,10 @@ The emulated pipe2 (pipe, then fcntl) holds the fork lock that pyos takes before
 between the two. The extension of the emulated test build (the pyos_pipe2_window tag, pyos/pipe2_window.go) lets
 a child process stop its pipe2 there: each pipe2 reports its pipe and waits until released, or until a fork waits
 for the fork lock. A thread's pyos.pipe2(O_CLOEXEC) is stopped so, and the main thread execs `ls -l
-/proc/self/fd`, whose listing tells whether it inherited the pipe: through os.fork, which waits for the lock and so
-for pipe2 to set FD_CLOEXEC, it never does; through os.posix_spawn, the control, which runs no fork handlers, it
-always does. With the native pipe2 system call there is no window.
+/proc/self/fd`, whose listing tells whether it inherited the pipe. Through os.fork, and through libc's fork()
+called from C (ctypes.PyDLL, the GIL held), which CPython is not told about, the fork waits for the lock, and so
+for pipe2 to set FD_CLOEXEC: the child never inherits it. The controls, os.posix_spawn and the clone system call,
+run no fork handlers: the child always inherits it. With the native pipe2 system call there is no window.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.skipif(
 
 # Run with PYOS_PIPE2_WINDOW=REPORT,RELEASE: argv[1] says how to start the child, argv[2:] are the other ends.
 EXEC_IN_THE_WINDOW = """
-import json, os, select, sys, threading
+import ctypes, json, os, platform, select, sys, threading
 import pyos
 
 how, report, release = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -43,6 +44,32 @@ def ls_through_fork(out):
 
 def ls_through_posix_spawn(out):
     return os.posix_spawn(LS[0], LS, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, out, 1)])
+
+
+# A fork from C: the child runs only C (PyDLL keeps the GIL), as CPython was not told of the fork.
+libc = ctypes.PyDLL(None)
+LS_ARGV = (ctypes.c_char_p * (len(LS) + 1))(*[arg.encode() for arg in LS], None)
+SYS_CLONE, SIGCHLD = {"x86_64": 56, "aarch64": 220}[platform.machine()], 17
+
+
+def ls_through_c(fork):
+    def start(out):
+        pid = fork()
+        if pid == 0:
+            libc.dup2(out, 1)
+            libc.execv(LS_ARGV[0], LS_ARGV)
+            libc._exit(127)
+        return pid
+    return start
+
+
+STARTS = {
+    "os.fork": ls_through_fork,
+    "os.posix_spawn": ls_through_posix_spawn,
+    "libc fork": ls_through_c(libc.fork),
+    # the clone system call itself, which runs no pthread_atfork handler
+    "raw clone": ls_through_c(lambda: libc.syscall(SYS_CLONE, SIGCHLD, 0, 0, 0, 0)),
+}
 
 
 made = []
@@ -62,7 +89,7 @@ if report not in ready:
 r, w = map(int, os.read(report, 64).split())
 pipe = f"pipe:[{os.fstat(r).st_ino}]"
 out_r, out_w = os.pipe()
-pid = {"os.fork": ls_through_fork, "os.posix_spawn": ls_through_posix_spawn}[how](out_w)
+pid = STARTS[how](out_w)
 os.close(out_w)
 with os.fdopen(out_r) as out:
     listing = out.read()
@@ -96,12 +123,11 @@ def exec_while_pyos_pipe2_is_between_pipe_and_fcntl(how: str) -> dict[str, bool]
     return result
 
 
-def test_a_fork_waits_for_pyos_pipe2_to_set_close_on_exec():
-    assert exec_while_pyos_pipe2_is_between_pipe_and_fcntl("os.fork") == {"inherited": False, "cloexec_after": True}
+@pytest.mark.parametrize("how", ["os.fork", "libc fork"])
+def test_a_fork_waits_for_pyos_pipe2_to_set_close_on_exec(how):
+    assert exec_while_pyos_pipe2_is_between_pipe_and_fcntl(how) == {"inherited": False, "cloexec_after": True}
 
 
-def test_control_a_child_spawned_without_the_hooks_inherits_the_pipe():
-    assert exec_while_pyos_pipe2_is_between_pipe_and_fcntl("os.posix_spawn") == {
-        "inherited": True,
-        "cloexec_after": True,
-    }
+@pytest.mark.parametrize("how", ["os.posix_spawn", "raw clone"])
+def test_control_a_child_started_without_the_fork_handlers_inherits_the_pipe(how):
+    assert exec_while_pyos_pipe2_is_between_pipe_and_fcntl(how) == {"inherited": True, "cloexec_after": True}
