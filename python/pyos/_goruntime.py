@@ -16,12 +16,12 @@ thread is cloned from a Go thread. Linux threads inherit the name (comm) of the
 thread that creates them, so naming the loading thread GO_THREAD_NAME during the
 load marks every thread Go will ever have. /proc/self/task then tells them apart.
 
-What CPython counts (get_number_of_os_threads in Modules/posixmodule.c, 3.12 to
-3.15): on Linux the num_threads field of /proc/self/stat; on macOS the Mach
-task's threads (task_for_pid, task_threads), Go's among them, and Go does not
-name them, so there Go's own count of its threads tells them apart. Where that
-count fails (no /proc, another OS), CPython counts only the threads of the
-threading module, which Go's never are.
+What CPython 3.12+ counts (get_number_of_os_threads in Modules/posixmodule.c): on
+Linux the num_threads field of /proc/self/stat; on macOS the Mach task's threads
+(task_for_pid, task_threads), Go's among them, and Go does not name them, so
+there Go's own count of its threads tells them apart. Where that count fails (no
+/proc, another OS), CPython counts only the threads of the threading module,
+which Go's never are.
 """
 
 import os
@@ -127,7 +127,8 @@ def _threads_cpython_counts() -> tuple[int, int]:
 
 def _linux_thread_count() -> int:
     """num_threads of /proc/self/stat as CPython reads it: the 20th space-separated word of the first 159 bytes
-    (so a name with a space shifts it, as it does CPython's), through atoi; 0 where that fails."""
+    (so a name with a space shifts it, as it does CPython's), through atoi; 0 where that fails. Under qemu-user
+    that counts the program's own threads, where /proc/self/task also lists qemu's."""
     try:
         words = [word for word in _read_small(_STAT)[:159].split(b" ") if word]
     except OSError:
