@@ -64,7 +64,7 @@ demo: $(DEMO_VENV)/.pyos-installed
 
 check: go-vet go-unit lint ci-config $(STAMP)
 	$(VENV)/bin/pytest -q $(FAST) python_tests
-	@echo "make check: passed (go vet, Go unit tests, lint, pytest against the installed build)"
+	@echo "make check: passed (go vet, Go unit tests, lint, the wheels workflow's checks, pytest against the installed build)"
 
 test: go-test go-race go-fuzz go-cross lint ci-config py-test py-test-emulated dist-check
 	@echo "make test: passed (Go: vet, tests native and emulated, race, fuzz, 8 cross builds; lint;" \
