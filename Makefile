@@ -1,5 +1,6 @@
 # make demo         the seed example ported to pyos, in a venv that holds only pyos
 # make check        the edit-test loop: go vet, the Go unit tests, lint, pytest against the installed build
+# make ci-config    the wheels workflow linted (actionlint) and its cibuildwheel selection checked
 # make test         every Go and Python test, the emulated build and the release checks (CI runs it)
 # make test-all     pytest, the seed example and the fork stress on CPython 3.9-3.14 and 3.13t
 # make dist         the sdist and the manylinux2014 wheels, x86_64 and aarch64, in dist/
@@ -30,7 +31,7 @@ PY_SOURCES := python python_tests examples bench extension scripts build.py setu
 # Tests that take minutes (the soak); make check leaves them to make test.
 FAST := -m "not slow"
 
-.PHONY: all demo check test go-vet go-unit go-test go-race go-fuzz go-cross darwin-compile lint py-test py-test-emulated dist test-wheels dist-check test-all bench soak fork-control install clean
+.PHONY: all demo check ci-config test go-vet go-unit go-test go-race go-fuzz go-cross darwin-compile lint py-test py-test-emulated dist test-wheels dist-check test-all bench soak fork-control install clean
 
 all: test
 
@@ -62,20 +63,33 @@ install: $(STAMP)
 demo: $(DEMO_VENV)/.pyos-installed
 	@env -u PYTHONUNBUFFERED $(DEMO_VENV)/bin/python examples/seed_example.py
 
-check: go-vet go-unit lint $(STAMP)
+check: go-vet go-unit lint ci-config $(STAMP)
 	$(VENV)/bin/pytest -q $(FAST) python_tests
-	@echo "make check: passed (go vet, Go unit tests, lint, pytest against the installed build)"
+	@echo "make check: passed (go vet, Go unit tests, lint, the wheels workflow's checks, pytest against the installed build)"
 
-test: go-test go-race go-fuzz go-cross darwin-compile lint py-test py-test-emulated dist-check
+test: go-test go-race go-fuzz go-cross darwin-compile lint ci-config py-test py-test-emulated dist-check
 	@echo "make test: passed (Go: vet, tests native and emulated, race, fuzz, 8 cross builds;" \
-		"the extension compiled for macOS; lint; pytest against the native and the emulated build;" \
-		"a reproducible wheel and an offline sdist)"
+		"the extension compiled for macOS; lint; the wheels workflow's checks;" \
+		"pytest against the native and the emulated build; a reproducible wheel and an offline sdist)"
 
 # mypy checks the package against its source (the extension through its stub) and the examples.
 lint: $(VENV)/.venv-ready
 	$(VENV)/bin/ruff check -q $(PY_SOURCES)
 	$(VENV)/bin/ruff format -q --check $(PY_SOURCES)
 	$(VENV)/bin/mypy python/pyos examples extension/run_pybindgen.py
+
+# .github/workflows/wheels.yml (configured, not yet run) linted by actionlint, without the linters
+# it would take from PATH; and the wheels cibuildwheel selects from pyproject.toml, per platform
+# and the archs the workflow's runners have, exactly those of .github/wheel-identifiers-*.txt.
+WHEEL_ARCHS := linux:x86_64,aarch64 macos:x86_64,arm64
+ci-config: $(VENV)/.venv-ready
+	go tool actionlint -shellcheck= -pyflakes=
+	@test -x $(VENV)/bin/cibuildwheel || { echo "ci-config: no cibuildwheel in $(VENV) (it needs Python 3.11+)"; exit 1; }
+	@set -e; for entry in $(WHEEL_ARCHS); do platform=$${entry%%:*}; archs=$${entry#*:}; \
+		echo "cibuildwheel --print-build-identifiers --platform $$platform --archs $$archs | diff .github/wheel-identifiers-$$platform.txt -"; \
+		$(VENV)/bin/cibuildwheel --print-build-identifiers --platform $$platform --archs $$archs \
+			| diff -u .github/wheel-identifiers-$$platform.txt -; \
+	done
 
 go-vet:
 	go vet ./...

@@ -29,7 +29,9 @@ def test_pyos_is_imported_from_site_packages_not_the_source_tree():
 
 def test_package_ships_the_facade_the_extension_and_py_typed_only():
     files = sorted(p.name for p in PACKAGE_DIR.iterdir() if p.name != "__pycache__")
-    assert files == sorted(["__init__.py", "_fork.py", "_goruntime.py", "py.typed", "_pyosgo.pyi", EXTENSION])
+    assert files == sorted(
+        ["__init__.py", "_fork.py", "_goruntime.py", "_install.py", "py.typed", "_pyosgo.pyi", EXTENSION]
+    )
     assert Path(pyos._pyosgo.__file__).name == EXTENSION
 
 
@@ -55,7 +57,7 @@ def test_extension_does_not_link_libpython():
 
 
 def test_public_names():
-    expected = {"__version__", "HAVE_NATIVE_PIPE2", "O_CLOEXEC", "O_NONBLOCK", "fork", "pipe", "pipe2"}
+    expected = {"__version__", "HAVE_NATIVE_PIPE2", "O_CLOEXEC", "O_NONBLOCK", "fork", "install", "pipe", "pipe2"}
     assert set(pyos.__all__) == expected | ({"O_DIRECT"} if pyos.HAVE_NATIVE_PIPE2 else set())
     assert all(hasattr(pyos, name) for name in pyos.__all__)
     assert type(pyos.HAVE_NATIVE_PIPE2) is bool

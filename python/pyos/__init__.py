@@ -13,6 +13,7 @@ import sys
 
 from . import _fork
 from ._goruntime import load_extension as _load_extension
+from ._install import install
 
 _TYPE_CHECKING = False
 if _TYPE_CHECKING:
@@ -24,7 +25,17 @@ _load_extension()
 from . import _pyosgo  # noqa: E402
 from ._pyosgo import pipe, pipe2  # noqa: E402
 
-__all__ = ["HAVE_NATIVE_PIPE2", "O_CLOEXEC", "O_DIRECT", "O_NONBLOCK", "__version__", "fork", "pipe", "pipe2"]
+__all__ = [
+    "HAVE_NATIVE_PIPE2",
+    "O_CLOEXEC",
+    "O_DIRECT",
+    "O_NONBLOCK",
+    "__version__",
+    "fork",
+    "install",
+    "pipe",
+    "pipe2",
+]
 
 __version__: str = _pyosgo.binding_Version()
 

@@ -15,19 +15,28 @@ the binding locks the calling thread whenever Python enters Go, every later Go
 thread is cloned from a Go thread. Linux threads inherit the name (comm) of the
 thread that creates them, so naming the loading thread GO_THREAD_NAME during the
 load marks every thread Go will ever have. /proc/self/task then tells them apart.
+
+What CPython 3.12+ counts (get_number_of_os_threads in Modules/posixmodule.c): on
+Linux the num_threads field of /proc/self/stat; on macOS the Mach task's threads
+(task_for_pid, task_threads), Go's among them, and Go does not name them, so
+there Go's own count of its threads tells them apart. Where that count fails (no
+/proc, another OS), CPython counts only the threads of the threading module,
+which Go's never are.
 """
 
 import os
 import resource
+import sys
 
 GO_THREAD_NAME = "pyos-go"
 _GO_COMM = GO_THREAD_NAME.encode() + b"\n"
 _OWN_THREAD_NAME = "/proc/thread-self/comm"
 _TASKS = "/proc/self/task"
 _STAT = "/proc/self/stat"
-# Fields of /proc/self/stat, counted from the state after the name: num_threads (the
-# 20th field) and vsize (the 23rd), the address space in use in bytes.
-_NUM_THREADS = 17
+# Which OS's count the judgement mirrors; a seam, so that tests run the macOS path on Linux.
+_PLATFORM = sys.platform
+# vsize, the 23rd field of /proc/self/stat (the address space in use in bytes), counted
+# from the state, the field after the name.
 _VSIZE = 20
 
 
@@ -81,25 +90,70 @@ def load_extension() -> None:
 
 
 def only_go_threads_besides_caller() -> bool:
-    """Whether every OS thread of this process but the caller's belongs to the Go runtime.
+    """Whether CPython's count of this process's OS threads includes Go's, and no other but the caller's.
 
-    The threads are counted where CPython counts them for its warning, in
-    /proc/self/stat (under qemu-user that is the program's own threads, where
-    /proc/self/task also lists qemu's); Go's threads by name. False where /proc
-    cannot tell (not Linux): then no thread is taken for Go's.
+    True is the one case where CPython's multi-threading fork warning would be about
+    Go's threads alone. False where CPython's count does not see Go's threads at all
+    (no /proc on Linux, a failed Mach call, another OS: it counts the threading
+    module's threads then), so any warning it gives is about the user's threads.
     """
+    counted, go_threads = _threads_cpython_counts()
+    return go_threads > 0 and counted - go_threads <= 1
+
+
+def _threads_cpython_counts() -> tuple[int, int]:
+    """The number of OS threads CPython counts for its fork warning, and how many of them are Go's; (0, 0) where
+    CPython falls back to the threading module's count."""
+    if _PLATFORM == "darwin":
+        counted = _mach_thread_count()
+        return (counted, _go_thread_count()) if counted > 0 else (0, 0)
+    if _PLATFORM != "linux":
+        return 0, 0
+    counted = _linux_thread_count()
+    if counted <= 0:
+        return 0, 0
     try:
         tids = os.listdir(_TASKS)
-        threads = _read_small(_STAT).rpartition(b")")[2].split()[_NUM_THREADS]
-    except (OSError, IndexError):
-        return False
+    except OSError:
+        return counted, 0
     go_threads = 0
     for tid in tids:
         try:
             go_threads += _read_small(f"{_TASKS}/{tid}/comm") == _GO_COMM
         except FileNotFoundError:  # the thread has exited since the listing
             continue
-    return int(threads) - go_threads <= 1
+    return counted, go_threads
+
+
+def _linux_thread_count() -> int:
+    """num_threads of /proc/self/stat as CPython reads it: the 20th space-separated word of the first 159 bytes
+    (so a name with a space shifts it, as it does CPython's), through atoi; 0 where that fails. Under qemu-user
+    that counts the program's own threads, where /proc/self/task also lists qemu's."""
+    try:
+        words = [word for word in _read_small(_STAT)[:159].split(b" ") if word]
+    except OSError:
+        return 0
+    if len(words) < 20:
+        return 0
+    digits = words[19]
+    end = 0
+    while end < len(digits) and digits[end : end + 1].isdigit():
+        end += 1
+    return int(digits[:end]) if end else 0
+
+
+def _mach_thread_count() -> int:
+    """The count of the Mach task's threads that CPython makes on macOS, from the extension; 0 where it fails."""
+    from . import _pyosgo
+
+    return _pyosgo._mach_thread_count()
+
+
+def _go_thread_count() -> int:
+    """The OS threads the Go runtime owns (runtime/metrics /sched/threads/total:threads), from the extension."""
+    from . import _pyosgo
+
+    return _pyosgo._go_thread_count()
 
 
 def _read_small(path: str) -> bytes:
