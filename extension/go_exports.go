@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"runtime"
+	"runtime/metrics"
 
 	"github.com/pyos-project/pyos/binding"
 	"github.com/pyos-project/pyos/pyos"
@@ -36,6 +37,17 @@ func pyos_go_unlock_after_fork() {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	pyos.UnlockAfterFork()
+}
+
+// pyos_go_threads returns the number of OS threads Go's runtime owns.
+//
+//export pyos_go_threads
+func pyos_go_threads() C.long {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	sample := []metrics.Sample{{Name: "/sched/threads/total:threads"}}
+	metrics.Read(sample)
+	return C.long(sample[0].Value.Uint64())
 }
 
 // pyos_go_pipe2_config tells the C, once at module init, what pyos.Pipe2 is in this build.

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import run_python
 
 from pyos import _goruntime
 
@@ -181,10 +182,46 @@ os.waitpid(pid, 0)
 @pytest.mark.parametrize("name", ["python", "a b"])
 def test_linux_count_reads_proc_stat_as_cpython_does(name):
     assert os.nice(0) == 0  # the field a name with a space shifts onto
-    done = subprocess.run(
-        [sys.executable, "-c", COUNT_SCRIPT, name], capture_output=True, text=True, timeout=60, check=True
-    )
+    done = run_python(COUNT_SCRIPT, name)
+    assert done.returncode == 0, done.stderr
     count = int(done.stdout)
     assert (count > 1) == (name == "python")
     if WARNS:
         assert ("is multi-threaded" in done.stderr) == (count > 1), done.stderr
+
+
+GO_COUNT_SCRIPT = """
+import os
+import pyos
+
+def named():
+    count = 0
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                count += f.read() == "pyos-go\\n"
+        except FileNotFoundError:
+            pass
+    return count
+
+# Go may start a thread between two readings: take the first pair whose Go counts agree.
+for _ in range(20):
+    before, by_name, after = pyos._pyosgo._go_thread_count(), named(), pyos._pyosgo._go_thread_count()
+    if before == after:
+        break
+pid = os.fork()
+if pid == 0:
+    os._exit(pyos._pyosgo._go_thread_count())  # in a forked child: no Go, no call into it
+_, status = os.waitpid(pid, 0)
+print(before, after, by_name, os.waitstatus_to_exitcode(status), pyos._pyosgo._mach_thread_count())
+"""
+
+
+@linux_only
+def test_go_thread_count_is_the_threads_named_for_go_and_zero_in_a_forked_child():
+    done = run_python(GO_COUNT_SCRIPT, options=["-W", "ignore::DeprecationWarning"])
+    assert done.returncode == 0, done.stderr
+    before, after, by_name, in_child, mach = map(int, done.stdout.split())
+    assert before == after == by_name > 0
+    assert in_child == 0 and "called into Go" not in done.stderr
+    assert mach == 0  # Mach's count exists on macOS only

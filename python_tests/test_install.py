@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 
 import pytest
+from support import run_python
 
 import pyos
 
@@ -28,9 +28,7 @@ os.close(w)
 
 
 def run(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60, check=False
-    )
+    return run_python(code)
 
 
 def test_leaves_an_existing_os_pipe2_and_its_constants_alone():
