@@ -40,8 +40,8 @@ func failingCFlags(t *testing.T) (flags []int, errnos []unix.Errno) {
 			errnos = append(errnos, tests.Errnos[want.Errno])
 		}
 	}
-	if len(flags) < 5 {
-		t.Fatalf("only %d failing C int flags in the table", len(flags))
+	if len(flags) == 0 {
+		t.Fatal("the table has no failing flags that fit a C int")
 	}
 	return flags, errnos
 }
