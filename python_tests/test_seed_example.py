@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from support import SEED_EXAMPLE, SEED_OUTPUT, run_seed_example, seed_example_env, seed_example_ok
@@ -56,8 +58,13 @@ def test_seed_example_on_a_terminal_prints_the_same_lines_in_the_same_order():
         assert output.decode().replace("\r\n", "\n") == SEED_OUTPUT
 
 
-def test_readme_shows_the_example_and_what_it_prints():
-    readme = (SEED_EXAMPLE.parents[1] / "README.md").read_text()
-    code = SEED_EXAMPLE.read_text()
-    assert f"```python\n{code[code.index('import io') :]}```" in readme
-    assert f"```\n{SEED_OUTPUT}```" in readme
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.mark.parametrize("pipe2", ["pyos.pipe2", "os.pipe2"])
+def test_the_readmes_example_runs_and_prints_what_the_parent_wrote(pipe2):
+    # The README's first Python block, as a user copies it; and with os.pipe2, the reference.
+    (example,) = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)[:1]
+    assert "pyos.pipe2(" in example
+    proc = run_seed_example(sys.executable, example.replace("pyos.pipe2(", f"{pipe2}("))
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "Hello child process\n", "")
