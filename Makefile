@@ -143,7 +143,7 @@ py-test: $(STAMP)
 	$(VENV)/bin/pytest -q python_tests
 
 py-test-emulated: $(EMU_STAMP)
-	$(EMU_VENV)/bin/pytest -q python_tests
+	PYOS_PIPE2_WINDOW_BUILD=1 $(EMU_VENV)/bin/pytest -q python_tests
 
 # Interpreters other than pyenv's are provisioned and cached by scripts/interpreters.py.
 test-all:
