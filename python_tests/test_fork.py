@@ -144,3 +144,11 @@ def test_go_threads_are_named_and_only_they():
 
 def test_fork_is_os_fork():
     assert pyos.fork is os.fork
+
+
+def test_no_python_call_reaches_the_fork_lock():
+    # The lock is taken and released by the extension's pthread_atfork handlers alone: gopy wraps
+    # binding/'s functions for Python, and the fork lock's Go side is not among them.
+    reachable = [name for name in dir(pyos._pyosgo) if re.search("fork|unlock", name, re.IGNORECASE)]
+    assert reachable == []
+    assert hasattr(pyos._pyosgo, "binding_ONonblock")  # the control: gopy's wrappers are listed
