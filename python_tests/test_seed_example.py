@@ -24,7 +24,10 @@ VARIANTS = {
 
 @pytest.mark.parametrize(
     "replacements",
-    [pytest.param(r, id=name, marks=[needs_os_pipe2] if "os.pipe2" in name else []) for name, r in VARIANTS.items()],
+    [
+        pytest.param(r, id=name, marks=[needs_os_pipe2] if name.startswith("os.pipe2") else [])
+        for name, r in VARIANTS.items()
+    ],
 )
 def test_seed_example_output_and_empty_stderr(replacements):
     source = SEED_EXAMPLE.read_text()
