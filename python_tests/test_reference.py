@@ -13,6 +13,7 @@ import operator
 import os
 import pydoc
 import warnings
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -25,6 +26,7 @@ from support import (
     call_and_capture,
     modelled_pipe2,
     reference_pipe2,
+    run_python,
     table_argument,
 )
 from test_arguments import BAD_CALLS, GOOD_CALLS
@@ -42,6 +44,18 @@ def test_the_reference_is_os_pipe2_wherever_os_has_it():
     assert (OS_PIPE2 is None) == (WITHOUT_OS_PIPE2 or not hasattr(os, "pipe2"))
     if WITHOUT_OS_PIPE2:
         assert "pipe2" not in os.__all__ and not hasattr(os, "O_DIRECT")
+
+
+def test_a_child_that_imports_support_sees_os_as_this_process_does():
+    # The child processes that rely on os.pipe2 import support, and PYOS_TEST_WITHOUT_OS_PIPE2 reaches them.
+    code = """
+        import os, sys
+        sys.path.insert(0, sys.argv[1])
+        import support
+        print(hasattr(os, "pipe2"), support.reference_pipe2.__module__)
+    """
+    proc = run_python(code, str(Path(__file__).parent))
+    assert proc.stdout.split() == [str(OS_PIPE2 is not None), reference_pipe2.__module__], proc.stderr
 
 
 @pytest.mark.parametrize("case", CASES)
