@@ -31,7 +31,7 @@ PY_SOURCES := python python_tests examples bench extension scripts build.py setu
 # Tests that take minutes (the soak); make check leaves them to make test.
 FAST := -m "not slow"
 
-.PHONY: all demo check ci-config test go-vet go-unit go-test go-race go-fuzz go-cross darwin-compile lint py-test py-test-emulated dist test-wheels dist-check test-all bench soak fork-control install clean
+.PHONY: all demo check ci-config test go-vet go-unit go-test go-race go-fuzz go-cross darwin-compile lint py-test py-test-emulated py-test-no-os-pipe2 dist test-wheels dist-check test-all bench soak fork-control install clean
 
 all: test
 
@@ -67,10 +67,11 @@ check: go-vet go-unit lint ci-config $(STAMP)
 	$(VENV)/bin/pytest -q $(FAST) python_tests
 	@echo "make check: passed (go vet, Go unit tests, lint, the wheels workflow's checks, pytest against the installed build)"
 
-test: go-test go-race go-fuzz go-cross darwin-compile lint ci-config py-test py-test-emulated dist-check
+test: go-test go-race go-fuzz go-cross darwin-compile lint ci-config py-test py-test-emulated py-test-no-os-pipe2 dist-check
 	@echo "make test: passed (Go: vet, tests native and emulated, race, fuzz, 8 cross builds;" \
 		"the extension compiled for macOS; lint; the wheels workflow's checks;" \
-		"pytest against the native and the emulated build; a reproducible wheel and an offline sdist)"
+		"pytest against the native and the emulated build, and the emulated one with os as macOS has it;" \
+		"a reproducible wheel and an offline sdist)"
 
 # mypy checks the package against its source (the extension through its stub) and the examples.
 lint: $(VENV)/.venv-ready
@@ -144,6 +145,11 @@ py-test: $(STAMP)
 
 py-test-emulated: $(EMU_STAMP)
 	PYOS_PIPE2_WINDOW_BUILD=1 $(EMU_VENV)/bin/pytest -q python_tests
+
+# The suite as macOS's CPython sees os, without pipe2 and O_DIRECT (python_tests/conftest.py), against the
+# emulated build: pyos.pipe2 is compared with the tests' model of os.pipe2, as on a Mac.
+py-test-no-os-pipe2: $(EMU_STAMP)
+	PYOS_TEST_WITHOUT_OS_PIPE2=1 PYOS_PIPE2_WINDOW_BUILD=1 $(EMU_VENV)/bin/pytest -q python_tests
 
 # Interpreters other than pyenv's are provisioned and cached by scripts/interpreters.py.
 test-all:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import subprocess
 import sys
 
 from support import open_fds
@@ -23,6 +24,8 @@ ERROR_ARGS = (-1, 2**40, "x", 1.5)
 
 
 def rss_kb() -> int:
+    if sys.platform != "linux":  # no /proc: ps reports the resident set in KiB
+        return int(subprocess.run(["ps", "-o", "rss=", "-p", str(os.getpid())], capture_output=True).stdout)
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):

@@ -1,11 +1,16 @@
-"""Helpers shared by the pyos tests and scripts: the conformance table, fd bookkeeping, outcome
-capture for side-by-side comparison, and the seed example's run."""
+"""Helpers shared by the pyos tests and scripts: the reference pipe2 (os.pipe2, or CPython's os.pipe2 as modelled
+where os has none), the conformance table, fd bookkeeping, outcome capture for side-by-side comparison, and the
+seed example's run."""
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import inspect
 import json
+import operator
 import os
+import posix
 import subprocess
 import sys
 import textwrap
@@ -14,6 +19,27 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+
+LINUX = sys.platform == "linux"
+# PYOS_TEST_WITHOUT_OS_PIPE2=1 runs the tests as macOS's CPython has os, without pipe2 and O_DIRECT: this module,
+# which conftest.py and the child processes that rely on os.pipe2 import first, takes them out of os and posix.
+WITHOUT_OS_PIPE2 = os.environ.get("PYOS_TEST_WITHOUT_OS_PIPE2") == "1"
+HIDDEN_OS_NAMES = ("pipe2", "O_DIRECT")
+
+
+def hide_os_pipe2() -> None:
+    """Take pipe2 and O_DIRECT out of os (and posix, its source), as CPython on macOS has neither."""
+    for module in (os, posix):
+        for name in HIDDEN_OS_NAMES:
+            if name in vars(module):
+                delattr(module, name)
+    for name in HIDDEN_OS_NAMES:
+        if name in os.__all__:
+            os.__all__.remove(name)
+
+
+if WITHOUT_OS_PIPE2:
+    hide_os_pipe2()
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_EXAMPLE = ROOT / "examples" / "seed_example.py"
@@ -76,9 +102,91 @@ def table_argument(case: dict[str, Any]) -> object:
     return case["flags"]
 
 
+def names_os_lacks(case: dict[str, Any]) -> list[str]:
+    """The flag names of a case that os does not have here (O_DIRECT, Linux's, on macOS)."""
+    return [name for name in case["flags"] if not hasattr(os, name)] if isinstance(case.get("flags"), list) else []
+
+
 def table_ints() -> list[int]:
-    """Every int flag value of the table."""
-    return [arg for arg in map(table_argument, TABLE) if type(arg) is int]
+    """Every int flag value of the table that os can name here."""
+    return [arg for arg in (table_argument(c) for c in TABLE if not names_os_lacks(c)) if type(arg) is int]
+
+
+# CPython's METH_O builtins' messages (Objects/methodobject.c), os.pipe2's since 3.9.
+NO_KEYWORDS = "posix.pipe2() takes no keyword arguments"
+ONE_ARGUMENT = "posix.pipe2() takes exactly one argument ({} given)"
+# The C int converter's (_PyLong_AsInt, PyLong_AsInt from 3.13), and 3.9's Argument Clinic check for a float.
+C_INT_OVERFLOW = "Python int too large to convert to C int"
+FLOAT_BEFORE_3_10 = "integer argument expected, got float"
+INT_FALLBACK_BEFORE_3_10 = (
+    "an integer is required (got type {}).  Implicit conversion to integers using __int__ is deprecated,"
+    " and may be removed in a future version of Python."
+)
+# The flags a pipe2 takes where the system has no packet mode (macOS; the table's expect_emulated).
+FLAGS_WITHOUT_PACKET_MODE = os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def modelled_pipe2(*args: object, **kwargs: object) -> tuple[int, int]:
+    """CPython's os.pipe2 on a system whose pipes know O_NONBLOCK and O_CLOEXEC only, for where os has no pipe2
+    (macOS): its argument handling and messages, and the ends a pipe2 system call would make, or EINVAL.
+    test_reference.py holds it to os.pipe2 where os has one, and to the table everywhere."""
+    if kwargs:
+        raise TypeError(NO_KEYWORDS)
+    if len(args) != 1:
+        raise TypeError(ONE_ARGUMENT.format(len(args)))
+    flags = _as_c_int(args[0])
+    if flags & ~FLAGS_WITHOUT_PACKET_MODE:
+        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+    fds = os.pipe()
+    try:
+        for fd in fds:
+            os.set_inheritable(fd, not flags & os.O_CLOEXEC)
+            os.set_blocking(fd, not flags & os.O_NONBLOCK)
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+    return fds
+
+
+# What introspection shows of os.pipe2: its Argument Clinic signature.
+modelled_pipe2.__name__ = modelled_pipe2.__qualname__ = "pipe2"
+modelled_pipe2.__text_signature__ = "($module, flags, /)"
+modelled_pipe2.__signature__ = inspect.Signature([inspect.Parameter("flags", inspect.Parameter.POSITIONAL_ONLY)])
+
+
+def _as_c_int(arg: object) -> int:
+    """arg converted as CPython converts a C int argument; a warning the conversion gives points at the caller of
+    modelled_pipe2, as a builtin's does."""
+    if sys.version_info < (3, 10) and isinstance(arg, float):
+        raise TypeError(FLOAT_BEFORE_3_10)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = _as_int(arg)
+    finally:
+        for warning in caught:
+            warnings.warn(warning.message, warning.category, stacklevel=3)
+    if not -(2**31) <= value < 2**31:
+        raise OverflowError(C_INT_OVERFLOW)
+    return value
+
+
+def _as_int(arg: object) -> int:
+    if sys.version_info < (3, 10) and not hasattr(type(arg), "__index__") and hasattr(type(arg), "__int__"):
+        warnings.warn(INT_FALLBACK_BEFORE_3_10.format(type(arg).__name__), DeprecationWarning, stacklevel=2)
+        return int(arg)
+    return operator.index(arg)
+
+
+# The pipe2 that pyos.pipe2 is compared with: CPython's own where os has it, else the model of it.
+OS_PIPE2: Callable[[int], tuple[int, int]] | None = getattr(os, "pipe2", None)
+reference_pipe2: Callable[..., tuple[int, int]] = OS_PIPE2 or modelled_pipe2
+
+
+def is_frame_of_the_model(filename: str) -> bool:
+    """Whether a traceback frame is modelled_pipe2's own (a builtin, os.pipe2 has none)."""
+    return Path(filename).resolve() == Path(__file__).resolve()
 
 
 class IndexReturning:
@@ -135,10 +243,20 @@ def seed_example_ok(proc: subprocess.CompletedProcess[str]) -> bool:
     return proc.returncode == 0 and proc.stdout == SEED_OUTPUT and proc.stderr == ""
 
 
+# The directory that lists a process's own fds, as CPython's _posixsubprocess reads it: Linux's /proc, macOS's devfs.
+FD_DIR = "/proc/self/fd" if LINUX else "/dev/fd"
+
+
 def open_fds() -> set[int]:
     """The fds open in this process (the listing's own fd is closed again by the time this returns)."""
-    fds = {int(name) for name in os.listdir("/proc/self/fd")}
+    fds = {int(name) for name in os.listdir(FD_DIR)}
     return {fd for fd in fds if _is_open(fd)}
+
+
+def linked_libraries(path: str | Path) -> str:
+    """The dynamic loader's listing of the libraries a shared object needs: ldd on Linux, otool -L on macOS."""
+    command = ["ldd", str(path)] if LINUX else ["otool", "-L", str(path)]
+    return subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True).stdout
 
 
 def _is_open(fd: int) -> bool:

@@ -155,9 +155,12 @@ def test_pybindgen_driver_refuses_a_script_that_makes_another_module(tmp_path):
 
 def test_the_installed_extension_has_no_library_search_path():
     # The interpreter's LDSHARED can carry an rpath to its own lib directory (pyenv's does); it must not enter.
-    dynamic = subprocess.run(["readelf", "-d", pyos._pyosgo.__file__], capture_output=True, text=True, check=True)
-    assert "(NEEDED)" in dynamic.stdout  # the control: readelf did list the dynamic section
-    assert "RPATH" not in dynamic.stdout and "RUNPATH" not in dynamic.stdout
+    # ELF's dynamic section (readelf -d) on Linux; Mach-O's load commands (otool -l) on macOS.
+    linux = sys.platform == "linux"
+    command = ["readelf", "-d"] if linux else ["otool", "-l"]
+    listing = subprocess.run([*command, pyos._pyosgo.__file__], capture_output=True, text=True, check=True).stdout
+    assert ("(NEEDED)" if linux else "LC_LOAD_DYLIB") in listing  # the control: the tool listed the libraries
+    assert not any(search_path in listing for search_path in ("RPATH", "RUNPATH", "LC_RPATH"))
 
 
 def test_the_installed_extension_names_no_directory_of_the_build_machine():

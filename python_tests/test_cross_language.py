@@ -13,6 +13,9 @@ import pytest
 
 import pyos
 
+# tests/cmd's programs list the fds a process starts with from /proc/self/fd.
+linux_only = pytest.mark.skipif(sys.platform != "linux", reason="tests/cmd's programs read /proc/self/fd, Linux's")
+
 ROOT = Path(__file__).resolve().parents[1]
 PAYLOAD = bytes((i * 7 + i // 251) % 256 for i in range(1 << 20))  # larger than a pipe's buffer
 
@@ -25,6 +28,7 @@ def go_programs(tmp_path_factory):
     return out
 
 
+@linux_only
 def test_python_parent_go_child(go_programs):
     r, w = pyos.pipe2(pyos.O_CLOEXEC | pyos.O_NONBLOCK)
     child = subprocess.Popen([str(go_programs / "pipereader"), str(r)], stdout=subprocess.PIPE, pass_fds=(r,))
@@ -44,6 +48,7 @@ def test_python_parent_go_child(go_programs):
     assert report == {"bytes": len(PAYLOAD), "sha256": hashlib.sha256(PAYLOAD).hexdigest(), "eof": True}
 
 
+@linux_only
 def test_go_parent_python_child(go_programs):
     proc = subprocess.run(
         [str(go_programs / "pipewriter"), sys.executable, str(len(PAYLOAD))],

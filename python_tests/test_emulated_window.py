@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 import pytest
 from support import run_python
@@ -30,6 +31,10 @@ pytestmark = [
     pytest.mark.skipif(
         os.environ.get("PYOS_PIPE2_WINDOW_BUILD") != "1",
         reason="a release build of the emulation, without the pyos_pipe2_window hook of the test builds",
+    ),
+    pytest.mark.skipif(
+        sys.platform != "linux",
+        reason="the child's fds are read from /proc/self/fd and the control is Linux's clone system call",
     ),
 ]
 

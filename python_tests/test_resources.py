@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -17,9 +18,9 @@ EMFILE_SCRIPT = r"""
 import errno, json, os, resource, sys
 sys.path.insert(0, sys.argv[1])
 import pyos
-from support import open_fds
+from support import open_fds, reference_pipe2
 
-pipe2 = {"os": os.pipe2, "pyos": pyos.pipe2}[sys.argv[2]]
+pipe2 = {"os": reference_pipe2, "pyos": pyos.pipe2}[sys.argv[2]]
 limit = len(open_fds()) + 16
 resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
 held = []
@@ -121,7 +122,7 @@ try:
     print("imported")
 except ImportError as exc:
     print(f"ImportError: {exc}")
-r, w = os.pipe2(0)  # the interpreter lives on
+r, w = os.pipe()  # the interpreter lives on
 print("alive")
 """
 
@@ -130,6 +131,14 @@ def import_with_free_address_space(free_mib: int) -> subprocess.CompletedProcess
     return run_python(ADDRESS_SPACE_SCRIPT, str(free_mib))
 
 
+# The limit is set from /proc/self/status's VmSize, and pyos's ImportError names RLIMIT_AS as Go's reservation meets
+# it on Linux; how macOS's kernel treats RLIMIT_AS has not been measured for pyos.
+linux_only = pytest.mark.skipif(
+    sys.platform != "linux", reason="RLIMIT_AS measured by /proc/self/status's VmSize: Linux's (macOS's unmeasured)"
+)
+
+
+@linux_only
 @pytest.mark.parametrize("free_mib", [300, 500, 700, 1500])
 def test_import_under_a_low_address_space_limit_raises_import_error(free_mib):
     proc = import_with_free_address_space(free_mib)
@@ -143,6 +152,7 @@ def test_import_under_a_low_address_space_limit_raises_import_error(free_mib):
     assert alive == "alive"
 
 
+@linux_only
 def test_import_with_the_address_space_pyos_asks_for_works():
     for _ in range(3):
         proc = import_with_free_address_space(2048 + 16)
