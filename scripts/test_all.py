@@ -49,7 +49,7 @@ def run_suite(name: str, install: str, venv: Path, fork_stress: bool) -> Result:
     """The one runner: a fresh venv of interpreter name, the test requirements and install (. or a wheel), the fork
     stress if asked, then pytest; logged in venv's .log."""
     started = time.monotonic()
-    log = venv.with_suffix(".log")
+    log = venv.parent / f"{venv.name}.log"
     log.write_text("")
     try:
         prefix, python = interpreters.command(name)
