@@ -5,7 +5,8 @@
 
 Steps, each echoed before it runs:
   1. `go tool gopy gen` writes the cgo stubs and the pybindgen script for
-     ./binding, check_gopy_output checks what pyos assumes of them, and
+     ./binding, with the link flags pyos decides (gopy_link_flags), and
+     check_gopy_output checks what pyos assumes of its output;
      extension/sortfuncs puts the stubs' functions in order of name (gopy's
      order changes from run to run);
   2. extension/pyos_module.c and .h, pyos's Python-facing functions, join the
@@ -18,10 +19,18 @@ Steps, each echoed before it runs:
   5. the final `go build -buildmode=c-shared` links Go, gopy's wrappers and
      pyos_module.c into one extension module, `_pyosgo<EXT_SUFFIX>`, copied into DIR.
 
-Nothing gopy or pybindgen generates is edited. gopy's own `build` command is not
-used: it needs goimports on PATH and links libpython, and a manylinux wheel must
-not (the interpreter provides the symbols). gopy's generated Python wrapper is
-not shipped: it calls os.chdir at import.
+gopy's generated stubs are rewritten only by Go's own tools, sortfuncs and
+goimports, which reorder functions and add imports; pybindgen's script runs
+unchanged, and pyos's C joins it through pybindgen's public hooks. gopy's own
+`build` command is not used: it needs goimports on PATH and links libpython, and
+a wheel must not (the interpreter provides the symbols). gopy's generated Python
+wrapper is not shipped: it calls os.chdir at import.
+
+On a CPython with the GIL the extension is built for the stable ABI
+(Py_LIMITED_API 3.9, `_pyosgo.abi3.so`), which every later CPython loads; the
+names of the full API that gopy's and pybindgen's C use are given by
+extension/limited_api_compat.h. A free-threaded CPython loads no abi3 extension,
+so there it is built for that one version.
 
 `python -m build` in this directory runs PyPA's build frontend, as anywhere else.
 """
@@ -34,10 +43,10 @@ import os
 import re
 import shlex
 import shutil
-import struct
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 BINDING_IMPORT_PATH = "github.com/pyos-project/pyos/binding"
@@ -46,7 +55,16 @@ EXTENSION_SOURCES = ROOT / "extension"
 EXTENSION_TAG = "pyos_extension"
 EXPORTS_MAP = EXTENSION_SOURCES / "exports.map"
 MODULE_NAME = "pyosgo"  # gopy names the extension module _pyosgo
+INIT_FUNCTION = f"PyInit__{MODULE_NAME}"
 MIN_GO = (1, 26)
+# The stable ABI's oldest CPython, as Py_LIMITED_API and as the wheel's tag.
+LIMITED_API_VERSION = 0x03090000
+LIMITED_API_TAG = "cp39"
+# The oldest macOS that Go's runtime supports, by Go release (Go's release notes);
+# the extension's deployment target may not be older.
+GO_MIN_MACOS = {(1, 26): (12, 0), (1, 27): (13, 0)}
+# Go's c-shared libraries cannot be loaded under musl; the issues that would fix it.
+MUSL_ISSUES = ("https://github.com/golang/go/issues/54805", "https://github.com/golang/go/issues/13492")
 
 # The generated code's path must be inside the Go module, and a leading "_"
 # keeps it out of `go vet ./...` and `go test ./...`.
@@ -70,6 +88,14 @@ def run(cmd: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> 
     return proc.stdout
 
 
+def go_version(go: str) -> tuple[int, int]:
+    out = subprocess.run([go, "env", "GOVERSION"], stdout=subprocess.PIPE, text=True).stdout.strip()
+    match = re.match(r"go(\d+)\.(\d+)", out)
+    if match is None:
+        raise BuildError(f"cannot tell the version of the Go toolchain {go}: `go env GOVERSION` said {out!r}")
+    return int(match[1]), int(match[2])
+
+
 def check_go() -> str:
     go = shutil.which("go")
     if go is None:
@@ -77,10 +103,11 @@ def check_go() -> str:
             "Go toolchain not found: pyos compiles its extension from Go sources. "
             f"Install Go {'.'.join(map(str, MIN_GO))} or newer (https://go.dev/dl/) and put `go` on PATH."
         )
-    out = subprocess.run([go, "env", "GOVERSION"], stdout=subprocess.PIPE, text=True).stdout.strip()
-    match = re.match(r"go(\d+)\.(\d+)", out)
-    if match is None or tuple(map(int, match.groups())) < MIN_GO:
-        raise BuildError(f"Go {'.'.join(map(str, MIN_GO))} or newer is needed; {go} is {out or 'unknown'}.")
+    version = go_version(go)
+    if version < MIN_GO:
+        raise BuildError(
+            f"Go {'.'.join(map(str, MIN_GO))} or newer is needed; {go} is Go {'.'.join(map(str, version))}."
+        )
     return go
 
 
@@ -90,13 +117,15 @@ def check_c_compiler(go: str) -> None:
         raise BuildError(f"C compiler `{cc}` not found: cgo needs one to build the extension (install gcc or clang).")
 
 
-def python_config(python: str) -> dict[str, str]:
-    """Ask the target interpreter for its headers, extension suffix and pybindgen."""
+def python_config(python: str) -> dict[str, Any]:
+    """Ask the target interpreter for its headers, ABI, extension suffix and pybindgen."""
     probe = (
         "import json, sysconfig, importlib.util\n"
         "print(json.dumps({'include': sysconfig.get_path('include'),"
         " 'ext_suffix': sysconfig.get_config_var('EXT_SUFFIX'),"
-        " 'ldshared': sysconfig.get_config_var('LDSHARED') or '',"
+        " 'soabi': sysconfig.get_config_var('SOABI') or '',"
+        " 'host': sysconfig.get_config_var('HOST_GNU_TYPE') or '',"
+        " 'gil_disabled': bool(sysconfig.get_config_var('Py_GIL_DISABLED')),"
         " 'multiarch': sysconfig.get_config_var('MULTIARCH') or '',"
         " 'pybindgen': importlib.util.find_spec('pybindgen') is not None}))"
     )
@@ -104,7 +133,11 @@ def python_config(python: str) -> dict[str, str]:
         out = subprocess.run([python, "-c", probe], stdout=subprocess.PIPE, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError) as err:
         raise BuildError(f"cannot run the target Python interpreter {python}: {err}") from err
-    cfg = json.loads(out)
+    cfg: dict[str, Any] = json.loads(out)
+    return cfg
+
+
+def check_python_build_requirements(python: str, cfg: dict[str, Any]) -> None:
     header = Path(cfg["include"]) / "Python.h"
     if not header.is_file():
         raise BuildError(
@@ -116,7 +149,42 @@ def python_config(python: str) -> dict[str, str]:
             f"pybindgen is not installed for {python}: gopy needs it to generate the CPython wrapper. "
             "Run `pip install pybindgen` (pip install . declares it as a build requirement)."
         )
-    return cfg
+
+
+def check_libc(cfg: dict[str, Any]) -> None:
+    """Refuse, before anything is built, an interpreter on musl, where Go's c-shared libraries cannot load."""
+    if "musl" in cfg["soabi"] or "musl" in cfg["host"]:
+        raise BuildError(
+            "this Python runs on musl libc (" + (cfg["soabi"] or cfg["host"]) + "), where pyos is not supported: "
+            "a Go library built with -buildmode=c-shared, as pyos's extension is, cannot be loaded by a musl "
+            f"process ({MUSL_ISSUES[0]}: initial-exec TLS; {MUSL_ISSUES[1]}: argc/argv in shared-library init). "
+            "Use a glibc-based system (pyos has manylinux wheels), or os.pipe2, which CPython has on Linux."
+        )
+
+
+def uses_stable_abi(cfg: dict[str, Any]) -> bool:
+    """Whether the extension for this interpreter is built for the stable ABI: on every CPython with a GIL."""
+    return not cfg["gil_disabled"]
+
+
+def extension_suffix(cfg: dict[str, Any]) -> str:
+    """The extension module's file suffix: .abi3.so for the stable ABI, else the interpreter's own."""
+    return ".abi3.so" if uses_stable_abi(cfg) else str(cfg["ext_suffix"])
+
+
+def gopy_link_flags() -> str:
+    """The flags gopy writes into the stubs' `#cgo LDFLAGS`: the one place the extension's link flags enter.
+
+    gopy takes them from the interpreter's LDSHARED, which carries what the
+    interpreter's own build wanted (rpaths into its lib directory, Debian's
+    -Wl,-Bsymbolic-functions, macOS's -bundle); the extension needs none of that.
+    cgo's -buildmode=c-shared links a shared library itself; on macOS the
+    interpreter's symbols are left for the loader to find, as CPython's own
+    extensions do.
+    """
+    if sys.platform == "darwin":
+        return "-Wl,-undefined,dynamic_lookup"
+    return "-shared"
 
 
 def check_gopy_output(work: Path) -> None:
@@ -130,8 +198,11 @@ def check_gopy_output(work: Path) -> None:
     # extension/'s Go files join the stubs' package.
     if "\npackage main\n" not in source:
         raise BuildError(f"gopy's output changed: {stubs.name} is not package main")
-    if "-lpython" in source:
-        raise BuildError(f"gopy's output changed: {stubs.name} links libpython despite -dynamic-link")
+    if f"#cgo LDFLAGS: {gopy_link_flags()}\n" not in source:
+        raise BuildError(f"gopy's output changed: {stubs.name}'s #cgo LDFLAGS are not {gopy_link_flags()!r}")
+    # binding.Pipe2 is for the extension's C alone: gopy binds no function of three results.
+    if "binding_Pipe2" in source:
+        raise BuildError(f"gopy's output changed: {stubs.name} wraps binding.Pipe2 for Python")
 
 
 def generate_with_gopy(go: str, python: str, work: Path, tags: list[str], env: dict[str, str]) -> None:
@@ -141,11 +212,18 @@ def generate_with_gopy(go: str, python: str, work: Path, tags: list[str], env: d
     stubs into the library's symbol names, so the command names nothing that
     depends on where the build runs: the output is ".", in work, the binding is
     named by its import path, and the interpreter is "python", found first on
-    PATH as a script that runs the one given.
+    PATH as a script that runs the one given. gopy asks that interpreter for its
+    LDSHARED, and the script answers with gopy_link_flags.
     """
     shim = work / ".python"
     shim.mkdir()
-    (shim / "python").write_text(f'#!/bin/sh\nexec {shlex.quote(python)} "$@"\n')
+    answer = f"import sysconfig; sysconfig.get_config_vars()['LDSHARED'] = 'cc {gopy_link_flags()}'"
+    (shim / "python").write_text(
+        "#!/bin/sh\n"
+        "# gopy runs `python -c CODE` to read the interpreter's configuration\n"
+        f'if [ "$1" = -c ]; then exec {shlex.quote(python)} -c "{answer}\n$2"; fi\n'
+        f'exec {shlex.quote(python)} "$@"\n'
+    )
     (shim / "python").chmod(0o755)
     run(
         [
@@ -177,7 +255,7 @@ def tool_env(env: dict[str, str]) -> dict[str, str]:
     return {**{k: v for k, v in env.items() if k != "GOARCH"}, "CGO_ENABLED": "0"}
 
 
-def multiarch_include(cfg: dict[str, str], work: Path) -> list[str]:
+def multiarch_include(cfg: dict[str, Any], work: Path) -> list[str]:
     """The include flag for a Debian interpreter's pyconfig.h, which lives under the multiarch directory.
 
     Debian's pythonX.Y/pyconfig.h includes <MULTIARCH/pythonX.Y/pyconfig.h>, found
@@ -195,8 +273,23 @@ def multiarch_include(cfg: dict[str, str], work: Path) -> list[str]:
     return [f"-I{work / 'multiarch-include'}"]
 
 
-def compiler_env(cfg: dict[str, str], work: Path) -> dict[str, str]:
-    """The environment of every cgo build: the target's headers and a release build in C11."""
+def macos_deployment_target(go: str) -> str:
+    """MACOSX_DEPLOYMENT_TARGET, or Go's oldest macOS where it is not set; never older than Go's oldest."""
+    version = go_version(go)
+    oldest = max(v for release, v in GO_MIN_MACOS.items() if release <= version)
+    given = os.environ.get("MACOSX_DEPLOYMENT_TARGET", "")
+    if not given:
+        return ".".join(map(str, oldest))
+    if tuple(int(part) for part in given.split(".")[:2]) < oldest:
+        raise BuildError(
+            f"MACOSX_DEPLOYMENT_TARGET={given} is older than macOS {'.'.join(map(str, oldest))}, "
+            f"the oldest that Go {'.'.join(map(str, version))}'s runtime runs on"
+        )
+    return given
+
+
+def compiler_env(cfg: dict[str, Any], work: Path, go: str) -> dict[str, str]:
+    """The environment of every cgo build: the target's headers, a release build in C11, the ABI, the OS."""
     cflags = [
         f"-I{cfg['include']}",
         *multiarch_include(cfg, work),
@@ -207,80 +300,54 @@ def compiler_env(cfg: dict[str, str], work: Path) -> dict[str, str]:
         "-fPIC",
         "-DNDEBUG",
     ]
-    # macOS refuses undefined symbols in a shared library unless told they come from the loader.
-    ldflags = ["-undefined", "dynamic_lookup"] if sys.platform == "darwin" else []
-    # gopy copies the interpreter's LDSHARED flags (the compiler's name dropped) into the
-    # stubs' `#cgo LDFLAGS`, where Go takes only flags it knows to be safe; these are the
-    # flags the interpreter links its own extensions with (Debian's include -fwrapv).
-    interpreter_ldflags = shlex.split(cfg["ldshared"])[1:]
-    allowed = "|".join(re.escape(flag) for flag in interpreter_ldflags) or "^$"
-    return dict(
-        os.environ,
-        CGO_ENABLED="1",
-        CGO_CFLAGS=" ".join(cflags),
-        CGO_LDFLAGS=" ".join(ldflags),
-        CGO_LDFLAGS_ALLOW=f"^({allowed})$",
-    )
+    if uses_stable_abi(cfg):
+        cflags.append(f"-DPy_LIMITED_API={LIMITED_API_VERSION:#010x}")  # extension/limited_api_compat.h
+    env = dict(os.environ, CGO_ENABLED="1", CGO_CFLAGS=" ".join(cflags))
+    if sys.platform == "darwin":
+        target = macos_deployment_target(go)
+        env.update(
+            MACOSX_DEPLOYMENT_TARGET=target,
+            CGO_CFLAGS=f"{env['CGO_CFLAGS']} -mmacosx-version-min={target}",
+            CGO_LDFLAGS=f"-mmacosx-version-min={target}",
+        )
+    return env
 
 
-# ELF's dynamic-section tags, for drop_search_paths.
-_DT_NULL, _DT_STRTAB, _DT_RPATH, _DT_RUNPATH = 0, 5, 15, 29
-_PT_LOAD, _PT_DYNAMIC = 1, 2
+def release_link_flags(work: Path) -> str:
+    """The C linker's flags of the release build: no symbol tables, and only the init function exported.
 
-
-def drop_search_paths(library: Path) -> list[str]:
-    """Remove the library search paths (DT_RPATH, DT_RUNPATH) from a 64-bit little-endian ELF library.
-
-    The interpreter's LDSHARED, which gopy copies into the link, can carry an rpath
-    to the interpreter's own lib directory (pyenv's does). The extension needs
-    nothing from there, it links libc only, and a wheel must not name a directory
-    of the machine that built it. Returns the paths removed; other files are left alone.
+    Asked of the C linker too, since zig's does not strip for Go's -s. The Go
+    runtime's and cgo's symbols stay inside the library.
     """
-    data = bytearray(library.read_bytes())
-    if data[:6] != b"\x7fELF\x02\x01":
-        return []
-    phoff = struct.unpack_from("<Q", data, 0x20)[0]
-    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
-    segments = [struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize) for i in range(phnum)]
-    dynamic = next((seg for seg in segments if seg[0] == _PT_DYNAMIC), None)
-    if dynamic is None:
-        return []
-    _, _, dyn_offset, _, _, dyn_size = dynamic
-    entries = [struct.unpack_from("<qQ", data, dyn_offset + i) for i in range(0, dyn_size, 16)]
-    strtab_vaddr = next(value for tag, value in entries if tag == _DT_STRTAB)
-    strtab = next(
-        off + strtab_vaddr - vaddr
-        for kind, _, off, vaddr, _, size in segments
-        if kind == _PT_LOAD and vaddr <= strtab_vaddr < vaddr + size
-    )
-    removed = []
-    for tag, value in entries:
-        if tag in (_DT_RPATH, _DT_RUNPATH):
-            start = strtab + value
-            end = data.index(0, start)
-            removed.append(data[start:end].decode())
-            data[start:end] = bytes(end - start)  # the string goes too, not only the entry
-    kept = [(tag, value) for tag, value in entries if tag not in (_DT_RPATH, _DT_RUNPATH)]
-    kept += [(_DT_NULL, 0)] * (len(entries) - len(kept))
-    for i, (tag, value) in enumerate(kept):
-        struct.pack_into("<qQ", data, dyn_offset + 16 * i, tag, value)
-    if removed:
-        library.write_bytes(data)
-    return removed
+    if sys.platform == "darwin":
+        return f"-Wl,-x,-exported_symbol,_{INIT_FUNCTION}"
+    return f"-Wl,--strip-all,--version-script={work / EXPORTS_MAP.name}"
+
+
+def check_code_signature(library: Path) -> None:
+    """On macOS, sign the library ad hoc unless the linker did: arm64 macOS kills a process that loads unsigned code."""
+    if sys.platform != "darwin":
+        return
+    if subprocess.run(["codesign", "--verify", str(library)], capture_output=True).returncode != 0:
+        run(["codesign", "--force", "--sign", "-", str(library)])
+    run(["codesign", "--verify", "--verbose", str(library)])
 
 
 def build(python: str, dest: Path, tags: list[str]) -> Path:
     """Build the extension for python with the given Go build tags and copy it into dest."""
+    cfg = python_config(python)
+    check_libc(cfg)
     go = check_go()
     check_c_compiler(go)
-    cfg = python_config(python)
+    check_python_build_requirements(python, cfg)
 
-    work = WORK_ROOT / "-".join([cfg["ext_suffix"].strip(".").removesuffix(".so"), *tags])
+    abi = "abi3" if uses_stable_abi(cfg) else cfg["soabi"]
+    work = WORK_ROOT / "-".join([abi, *tags])
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
 
-    env = compiler_env(cfg, work)
+    env = compiler_env(cfg, work, go)
     # The tag that lets extension/'s Go file join the package; Go's tools skip it elsewhere.
     tag_args = ["-tags", ",".join([EXTENSION_TAG, *tags])]
     generate_with_gopy(go, python, work, tags, env)
@@ -291,32 +358,15 @@ def build(python: str, dest: Path, tags: list[str]) -> Path:
     run([go, "build", "-buildmode=c-shared", *tag_args, "-o", f"{MODULE_NAME}_go.so", "."], cwd=work, env=env)
     run([python, str(EXTENSION_SOURCES / "run_pybindgen.py"), "build.py"], cwd=work, env=env)
 
-    module_file = f"_{MODULE_NAME}{cfg['ext_suffix']}"
-    # A release build: no symbol tables or debug information (asked of the C linker too,
-    # which zig's does not do for Go's -s), only PyInit__pyosgo exported
-    # (extension/exports.map), and no Go build ID, which hashes the link's flags, and
-    # with them the path of this work directory.
-    exports = (
-        "" if sys.platform == "darwin" else f" -extldflags=-Wl,--strip-all,--version-script={work / EXPORTS_MAP.name}"
-    )
+    module_file = f"_{MODULE_NAME}{extension_suffix(cfg)}"
+    # No Go build ID: it hashes the link's flags, and with them the path of this work directory.
+    ldflags = f"-s -w -buildid= -extldflags={release_link_flags(work)}"
     run(
-        [
-            go,
-            "build",
-            "-buildmode=c-shared",
-            "-trimpath",
-            *tag_args,
-            f"-ldflags=-s -w -buildid={exports}",
-            "-o",
-            module_file,
-            ".",
-        ],
+        [go, "build", "-buildmode=c-shared", "-trimpath", *tag_args, f"-ldflags={ldflags}", "-o", module_file, "."],
         cwd=work,
         env=env,
     )
-
-    for path in drop_search_paths(work / module_file):
-        echo(f"dropped the library search path {path} from {module_file}")
+    check_code_signature(work / module_file)
 
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / module_file

@@ -6,6 +6,7 @@ import importlib.util
 import os
 import re
 import sys
+import sysconfig
 from pathlib import Path
 
 from setuptools import Extension, setup
@@ -63,10 +64,20 @@ class SdistWithGoModules(sdist):
             sys.exit(f"error: the sdist carries the Go modules, and collecting them failed: {err}")
 
 
+# build.py decides the ABI: the stable one wherever CPython has a GIL.
+stable_abi = load_gopy_builder().uses_stable_abi({"gil_disabled": bool(sysconfig.get_config_var("Py_GIL_DISABLED"))})
+
 setup(
     version=go_package_version(),
     # The sources are the Go package, its binding and extension/; the list only
     # tells setuptools that there is a platform-specific extension to build.
-    ext_modules=[Extension("pyos._pyosgo", sources=["binding/binding.go", "extension/pyos_module.c"])],
+    ext_modules=[
+        Extension(
+            "pyos._pyosgo",
+            sources=["binding/binding.go", "extension/pyos_module.c"],
+            py_limited_api=stable_abi,
+        )
+    ],
     cmdclass={"build_ext": GopyBuildExt, "sdist": SdistWithGoModules},
+    options={"bdist_wheel": {"py_limited_api": load_gopy_builder().LIMITED_API_TAG}} if stable_abi else {},
 )

@@ -1,17 +1,18 @@
 // Package binding is the flat surface that gopy compiles into the CPython extension.
 //
-// gopy turns every Go error into RuntimeError and every slice into a handle
-// object whose finalizer calls back into Go, so nothing here returns either:
-// results are plain integers, and a failure is a negative errno. A pipe's two
-// fds travel packed in one int64, since gopy returns one value. The extension's
-// C functions (../extension/pyos_module.c, through ../extension/go_exports.go)
-// make the calls that matter: they convert the Python argument to a C int as
-// os.pipe2 does, and turn the result into the (read_fd, write_fd) tuple or the
-// OSError that os.pipe2 would give.
+// gopy writes a Python wrapper for every function here that it can bind, turns
+// every Go error into RuntimeError and every slice into a handle object whose
+// finalizer calls back into Go, so nothing here returns either: results are
+// plain integers, and a failure is an errno. Python reads the release and the
+// flags' values through gopy's wrappers. Pipe2 has three results, which gopy
+// does not bind (build.py checks that it wrote no wrapper for it): the
+// extension's C (../extension/pyos_module.c) calls it through a Go export of its
+// own (../extension/go_exports.go), converting the argument as os.pipe2 does and
+// raising the OSError os.pipe2 would.
 //
-// Each entry point runs with the calling thread locked (runtime.LockOSThread).
-// A thread Go starts from a locked thread is cloned by Go's template thread, not
-// by the caller, so every OS thread of Go's inherits the name python/pyos gave the
+// Each function runs with the calling thread locked (runtime.LockOSThread). A
+// thread Go starts from a locked thread is cloned by Go's template thread, not by
+// the caller, so every OS thread of Go's inherits the name python/pyos gave the
 // thread that loaded the runtime; that is how python/pyos tells Go's threads from
 // the user's when it decides whether a fork needs CPython's multi-threading warning.
 package binding
@@ -25,66 +26,36 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Pipe2 creates a pipe and returns its fds packed as read<<32 | write, or -errno on failure.
-func Pipe2(flags int) int64 {
-	defer lockCallerThread()()
-	return pack(pyos.Pipe2(flags))
-}
-
-// BeforeFork takes the fork lock before the host process forks.
-func BeforeFork() {
-	defer lockCallerThread()()
-	pyos.LockForFork()
-}
-
-// AfterForkInParent releases the fork lock in the parent once the fork is done.
-func AfterForkInParent() {
-	defer lockCallerThread()()
-	pyos.UnlockAfterFork()
+// Pipe2 creates a pipe and returns its read and write ends, or the errno of the failure.
+func Pipe2(flags int) (r, w int, errno unix.Errno) {
+	runtime.LockOSThread()
+	r, w, err := pyos.Pipe2(flags)
+	runtime.UnlockOSThread() // nothing between the two can panic
+	if err != nil {
+		return -1, -1, errnoOf(err)
+	}
+	return r, w, 0
 }
 
 // ONonblock returns the value of O_NONBLOCK.
 func ONonblock() int {
-	defer lockCallerThread()()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	return pyos.O_NONBLOCK
 }
 
 // OCloexec returns the value of O_CLOEXEC.
 func OCloexec() int {
-	defer lockCallerThread()()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	return pyos.O_CLOEXEC
 }
 
-// EmulatedFlags returns the flags that Pipe2 applies where it emulates pipe2; others fail with EINVAL there.
-func EmulatedFlags() int {
-	defer lockCallerThread()()
-	return pyos.EmulatedFlags
-}
-
-// PacketMode returns the packet-mode flag, O_DIRECT, or -1 where Pipe2 has no packet mode.
-func PacketMode() int {
-	defer lockCallerThread()()
-	if !pyos.HavePacketMode {
-		return -1
-	}
-	return pyos.PacketMode
-}
-
-// HaveNativePipe2 returns 1 where Pipe2 is the pipe2 system call, 0 where it is emulated.
-func HaveNativePipe2() int {
-	defer lockCallerThread()()
-	if pyos.HaveNativePipe2 {
-		return 1
-	}
-	return 0
-}
-
-// pack encodes a pipe result in one int64, because gopy cannot return (int, int, error).
-func pack(r, w int, err error) int64 {
-	if err != nil {
-		return -int64(errnoOf(err))
-	}
-	return int64(r)<<32 | int64(w)
+// Version returns the release of the Go package, the one source of pyos.__version__.
+func Version() string {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	return pyos.Version
 }
 
 // errnoOf extracts the errno behind err, falling back to EINVAL for errors without one.
@@ -100,16 +71,4 @@ func errnoOf(err error) unix.Errno {
 		return errno
 	}
 	return unix.EINVAL
-}
-
-// Version returns the release of the Go package, the one source of pyos.__version__.
-func Version() string {
-	defer lockCallerThread()()
-	return pyos.Version
-}
-
-// lockCallerThread locks the calling thread to Go for the length of a call, and returns the unlock.
-func lockCallerThread() func() {
-	runtime.LockOSThread()
-	return runtime.UnlockOSThread
 }

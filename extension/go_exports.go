@@ -5,34 +5,50 @@ package main
 // #include "pyos_module.h"
 import "C"
 
-import "github.com/pyos-project/pyos/binding"
+import (
+	"runtime"
 
-// The binding's functions for pyos_module.c, which decides about the GIL itself,
-// as CPython's posixmodule does. gopy's exports of the same functions, which its
-// wrappers call for Python, release the GIL from Go: two calls from Go back into C
-// per call, and a release that os.pipe2 does not make.
+	"github.com/pyos-project/pyos/binding"
+	"github.com/pyos-project/pyos/pyos"
+)
+
+// The Go functions pyos_module.c calls, which decides about the GIL itself, as
+// CPython's posixmodule does. They live in the extension's own package, where
+// gopy writes no Python wrapper: no Python call reaches the fork lock. Each locks
+// the calling thread for the reason ../binding's package comment gives.
 
 //export pyos_go_pipe2
-func pyos_go_pipe2(flags C.int) C.longlong {
-	return C.longlong(binding.Pipe2(int(flags)))
+func pyos_go_pipe2(flags C.int, r, w *C.int) C.int {
+	rfd, wfd, errno := binding.Pipe2(int(flags))
+	*r, *w = C.int(rfd), C.int(wfd)
+	return C.int(errno)
 }
 
-//export pyos_go_before_fork
-func pyos_go_before_fork() {
-	binding.BeforeFork()
+//export pyos_go_lock_for_fork
+func pyos_go_lock_for_fork() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	pyos.LockForFork()
 }
 
-//export pyos_go_after_fork_in_parent
-func pyos_go_after_fork_in_parent() {
-	binding.AfterForkInParent()
+//export pyos_go_unlock_after_fork
+func pyos_go_unlock_after_fork() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	pyos.UnlockAfterFork()
 }
 
-//export pyos_go_have_native_pipe2
-func pyos_go_have_native_pipe2() C.int {
-	return C.int(binding.HaveNativePipe2())
-}
-
-//export pyos_go_emulated_flags
-func pyos_go_emulated_flags() C.int {
-	return C.int(binding.EmulatedFlags())
+// pyos_go_pipe2_config tells the C, once at module init, what pyos.Pipe2 is in this build.
+//
+//export pyos_go_pipe2_config
+func pyos_go_pipe2_config(native, emulatedFlags, packetMode *C.int) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	*native, *emulatedFlags, *packetMode = 0, C.int(pyos.EmulatedFlags), -1
+	if pyos.HaveNativePipe2 {
+		*native = 1
+	}
+	if pyos.HavePacketMode {
+		*packetMode = C.int(pyos.PacketMode)
+	}
 }

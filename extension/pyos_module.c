@@ -10,6 +10,8 @@
  * marks every child, also one that CPython is not told about, and a child is
  * served by the system calls themselves. Should anything still call into Go in a
  * child, pyos_go_entry_guard stops it with a message rather than let it hang.
+ * The same handler holds Go's fork lock across every fork of the process, so that
+ * no fork, whoever makes it, splits an emulated pipe2 from its flags.
  */
 
 #include "pyos_module.h"
@@ -17,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -33,23 +36,31 @@
 /* Set in the child of every fork by the pthread_atfork child handler, and never cleared. */
 static volatile sig_atomic_t in_forked_child;
 
-/* From Go at module init: whether Pipe2 is the pipe2 system call, and the flags its emulation applies. */
+/* From Go at module init: whether Pipe2 is the pipe2 system call, the flags its
+ * emulation applies, and the packet-mode flag (O_DIRECT), or -1 where there is none. */
 static int native_pipe2;
 static int emulated_flags;
+static int packet_mode;
+
+/* Whether the running CPython is older than 3.10, whose int converter refused floats itself. */
+static int runtime_before_3_10;
 
 /* Where pipe2 is emulated, a forked child holds this lock from pipe to the last
  * fcntl, and the child's own forks take it, so that no grandchild inherits a pipe
  * without its flags: in the child it stands in for Go's syscall.ForkLock. */
 static pthread_mutex_t child_fork_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Whether this process holds Go's fork lock: after_fork_in_parent releases only what before_fork took. */
-static int go_fork_lock_held;
-
+/* Before every fork: the fork lock of whoever makes pipes here, Go's in the process
+ * that loaded Go (syscall.ForkLock, whose read side an emulated pipe2 holds from
+ * pipe to the last fcntl), the child's own in a forked child. */
 static void
 before_any_fork(void)
 {
     if (in_forked_child) {
         pthread_mutex_lock(&child_fork_lock);
+    }
+    else {
+        pyos_go_lock_for_fork();
     }
 }
 
@@ -58,6 +69,9 @@ after_any_fork_in_parent(void)
 {
     if (in_forked_child) {
         pthread_mutex_unlock(&child_fork_lock);
+    }
+    else {
+        pyos_go_unlock_after_fork();
     }
 }
 
@@ -68,7 +82,6 @@ after_any_fork_in_child(void)
     static const pthread_mutex_t unlocked = PTHREAD_MUTEX_INITIALIZER;
 
     child_fork_lock = unlocked;
-    go_fork_lock_held = 0;
     in_forked_child = 1;
 }
 
@@ -130,7 +143,9 @@ emulated_pipe2(int fds[2], int flags)
 static int
 pipe2_without_go(int fds[2], int flags)
 {
-#ifdef HAVE_PIPE2 /* pyconfig.h's answer for this C library, which posixmodule's os.pipe2 goes by too */
+#if defined(HAVE_PIPE2) && !defined(__APPLE__)
+    /* pyconfig.h's answer for this C library, which posixmodule's os.pipe2 goes by
+     * too. On macOS, whose pipe2 is new in macOS 27, Go's Pipe2 is the emulation. */
     if (native_pipe2) {
         return pipe2(fds, flags);
     }
@@ -138,47 +153,58 @@ pipe2_without_go(int fds[2], int flags)
     return emulated_pipe2(fds, flags);
 }
 
-/* A pipe's fds packed as read<<32 | write, or -errno: made by Go, or in a forked child without it. */
-static long long
-make_pipe(int flags)
+/* Fills fds with a new pipe's ends, made by Go, or in a forked child without it: 0, or an errno. */
+static int
+make_pipe(int flags, int fds[2])
 {
-    int fds[2];
-
     if (!in_forked_child) {
-        return pyos_go_pipe2(flags);
+        return pyos_go_pipe2(flags, &fds[0], &fds[1]);
     }
-    if (pipe2_without_go(fds, flags) < 0) {
-        return -(long long)errno;
-    }
-    return (long long)fds[0] << 32 | (unsigned int)fds[1];
+    return pipe2_without_go(fds, flags) < 0 ? errno : 0;
 }
 
-/* (read_fd, write_fd), or the OSError for -errno. */
+/* (read_fd, write_fd), or the OSError for err. The tuple is built directly, not
+ * through a format string; should that fail, the pipe is closed, not leaked. */
 static PyObject *
-fd_pair(long long packed)
+fd_pair(int err, const int fds[2])
 {
-    if (packed < 0) {
-        errno = (int)-packed;
+    PyObject *read_fd, *write_fd, *pair;
+
+    if (err != 0) {
+        errno = err;
         return PyErr_SetFromErrno(PyExc_OSError);
     }
-    return Py_BuildValue("(ii)", (int)(packed >> 32), (int)(packed & 0xFFFFFFFF));
+    read_fd = PyLong_FromLong(fds[0]);
+    write_fd = PyLong_FromLong(fds[1]);
+    pair = read_fd != NULL && write_fd != NULL ? PyTuple_Pack(2, read_fd, write_fd) : NULL;
+    Py_XDECREF(read_fd);
+    Py_XDECREF(write_fd);
+    if (pair == NULL) {
+        close(fds[0]);
+        close(fds[1]);
+    }
+    return pair;
 }
 
-/* The C int converter of posixmodule's Argument Clinic code, on every supported CPython. */
+/* The C int converter of posixmodule's Argument Clinic code, on every supported
+ * CPython: _PyLong_AsInt (PyLong_AsInt from 3.13) is this, and neither is in the
+ * limited API. */
 static int
 as_c_int(PyObject *arg)
 {
-#if PY_VERSION_HEX < 0x030A0000
-    if (PyFloat_Check(arg)) {
+    int overflow;
+    long value;
+
+    if (runtime_before_3_10 && PyFloat_Check(arg)) {
         PyErr_SetString(PyExc_TypeError, "integer argument expected, got float");
         return -1;
     }
-#endif
-#if PY_VERSION_HEX >= 0x030D0000
-    return PyLong_AsInt(arg);
-#else
-    return _PyLong_AsInt(arg);
-#endif
+    value = PyLong_AsLongAndOverflow(arg, &overflow);
+    if (overflow != 0 || value > INT_MAX || value < INT_MIN) {
+        PyErr_SetString(PyExc_OverflowError, "Python int too large to convert to C int");
+        return -1;
+    }
+    return (int)value;
 }
 
 PyDoc_STRVAR(pipe2_doc,
@@ -198,22 +224,22 @@ static PyObject *
 pipe2_impl(PyObject *Py_UNUSED(module), PyObject *arg)
 {
     int flags = as_c_int(arg);
-    long long packed;
+    int fds[2], err;
 
     if (flags == -1 && PyErr_Occurred()) {
         return NULL;
     }
     if (native_pipe2) {
         /* Kept, as os.pipe2 keeps it: the system call does not block. */
-        packed = make_pipe(flags);
+        err = make_pipe(flags, fds);
     }
     else {
-        /* The emulation waits for the fork lock, which a thread in os.fork may hold. */
+        /* The emulation waits for the fork lock, which a forking thread may hold. */
         Py_BEGIN_ALLOW_THREADS
-        packed = make_pipe(flags);
+        err = make_pipe(flags, fds);
         Py_END_ALLOW_THREADS
     }
-    return fd_pair(packed);
+    return fd_pair(err, fds);
 }
 
 PyDoc_STRVAR(pipe_doc,
@@ -230,56 +256,17 @@ PyDoc_STRVAR(pipe_doc,
 static PyObject *
 pipe_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
-    long long packed;
+    int fds[2], err;
 
     Py_BEGIN_ALLOW_THREADS /* as os.pipe does */
-    packed = make_pipe(O_CLOEXEC);
+    err = make_pipe(O_CLOEXEC, fds);
     Py_END_ALLOW_THREADS
-    return fd_pair(packed);
-}
-
-PyDoc_STRVAR(before_fork_doc,
-"_before_fork($module, /)\n"
-"--\n"
-"\n"
-"os.register_at_fork's before hook: take Go's fork lock (syscall.ForkLock),\n"
-"so that no fork splits an emulated pipe2 from its flags.");
-
-static PyObject *
-before_fork_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
-{
-    if (!in_forked_child) {
-        Py_BEGIN_ALLOW_THREADS /* it waits for emulated pipe2 calls to finish */
-        pyos_go_before_fork();
-        Py_END_ALLOW_THREADS
-        go_fork_lock_held = 1;
-    }
-    Py_RETURN_NONE;
-}
-
-PyDoc_STRVAR(after_fork_in_parent_doc,
-"_after_fork_in_parent($module, /)\n"
-"--\n"
-"\n"
-"os.register_at_fork's after_in_parent hook: release the lock _before_fork took.");
-
-static PyObject *
-after_fork_in_parent_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
-{
-    /* Go aborts the process on the release of a lock it does not hold, and a hook
-     * registered during a fork's before hooks runs after that fork without them. */
-    if (go_fork_lock_held) {
-        go_fork_lock_held = 0;
-        pyos_go_after_fork_in_parent();
-    }
-    Py_RETURN_NONE;
+    return fd_pair(err, fds);
 }
 
 static PyMethodDef pyos_functions[] = {
     {"pipe2", (PyCFunction)pipe2_impl, METH_O, pipe2_doc},
     {"pipe", (PyCFunction)pipe_impl, METH_NOARGS, pipe_doc},
-    {"_before_fork", (PyCFunction)before_fork_impl, METH_NOARGS, before_fork_doc},
-    {"_after_fork_in_parent", (PyCFunction)after_fork_in_parent_impl, METH_NOARGS, after_fork_in_parent_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -316,18 +303,52 @@ add_public_functions(PyObject *m)
     return res;
 }
 
+/* HAVE_NATIVE_PIPE2, and O_DIRECT where pipe2 has packet mode: what Go told pyos_module_init. */
+static int
+add_constants(PyObject *m)
+{
+    PyObject *native = PyBool_FromLong(native_pipe2);
+
+    if (PyModule_AddObject(m, "HAVE_NATIVE_PIPE2", native) < 0) { /* steals native only on success */
+        Py_DECREF(native);
+        return -1;
+    }
+    return packet_mode < 0 ? 0 : PyModule_AddIntConstant(m, "O_DIRECT", packet_mode);
+}
+
+/* The running CPython's version, which an extension built for the stable ABI learns only at run time. */
+static int
+read_runtime_version(void)
+{
+    PyObject *hexversion = PySys_GetObject("hexversion"); /* borrowed */
+    long version;
+
+    if (hexversion == NULL) {
+        PyErr_SetString(PyExc_ImportError, "pyos: sys.hexversion is missing");
+        return -1;
+    }
+    version = PyLong_AsLong(hexversion);
+    if (version == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    runtime_before_3_10 = version < 0x030A0000;
+    return 0;
+}
+
 int
 pyos_module_init(PyObject *m)
 {
     static int atfork_registered;
     int err;
 
-    native_pipe2 = pyos_go_have_native_pipe2() != 0;
-    emulated_flags = pyos_go_emulated_flags();
-#ifndef HAVE_PIPE2
+    if (read_runtime_version() < 0) {
+        return -1;
+    }
+    pyos_go_pipe2_config(&native_pipe2, &emulated_flags, &packet_mode);
+#if !defined(HAVE_PIPE2) || defined(__APPLE__)
     if (native_pipe2) {
         PyErr_SetString(PyExc_ImportError,
-                        "pyos: Go uses the pipe2 system call here, but this C library has no pipe2 for a forked child");
+                        "pyos: Go uses the pipe2 system call here, but pyos has no pipe2 for a forked child");
         return -1;
     }
 #endif
@@ -340,7 +361,7 @@ pyos_module_init(PyObject *m)
         }
         atfork_registered = 1;
     }
-    if (add_public_functions(m) < 0) {
+    if (add_public_functions(m) < 0 || add_constants(m) < 0) {
         return -1;
     }
 #ifdef Py_GIL_DISABLED

@@ -6,7 +6,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-/* Adds pipe2, pipe and the fork-lock functions to m: 0 on success, -1 with an exception set.
+/* Adds pipe2, pipe, HAVE_NATIVE_PIPE2 and O_DIRECT to m and registers the fork handlers:
+ * 0 on success, -1 with an exception set.
  * build.py has pybindgen call it in the module's init function, right after PyModule_Create. */
 int pyos_module_init(PyObject *m);
 

@@ -93,7 +93,7 @@ def child(index: int, enter_go: bool) -> None:
     code = 1
     try:
         if enter_go:  # what an extension without pyos's fork handling would do
-            pyos._pyosgo.binding_Pipe2(-1)
+            pyos._pyosgo.binding_ONonblock()
         exercise_every_public_function()
         code = 0
     except BaseException as exc:

@@ -14,6 +14,10 @@ import pyos
 
 PACKAGE_DIR = Path(pyos.__file__).resolve().parent
 SOURCE_TREE = Path(__file__).resolve().parents[1]
+# The stable ABI wherever CPython has a GIL; a free-threaded CPython loads only extensions built for it.
+EXTENSION = "_pyosgo" + (
+    sysconfig.get_config_var("EXT_SUFFIX") if sysconfig.get_config_var("Py_GIL_DISABLED") else ".abi3.so"
+)
 
 
 def test_pyos_is_imported_from_site_packages_not_the_source_tree():
@@ -24,10 +28,8 @@ def test_pyos_is_imported_from_site_packages_not_the_source_tree():
 
 def test_package_ships_the_facade_the_extension_and_py_typed_only():
     files = sorted(p.name for p in PACKAGE_DIR.iterdir() if p.name != "__pycache__")
-    ext_suffix = sysconfig.get_config_var("EXT_SUFFIX")
-    assert files == sorted(
-        ["__init__.py", "_fork.py", "_goruntime.py", "py.typed", "_pyosgo.pyi", f"_pyosgo{ext_suffix}"]
-    )
+    assert files == sorted(["__init__.py", "_fork.py", "_goruntime.py", "py.typed", "_pyosgo.pyi", EXTENSION])
+    assert Path(pyos._pyosgo.__file__).name == EXTENSION
 
 
 def test_import_has_no_side_effects_of_gopys_wrapper():
@@ -44,7 +46,7 @@ def test_import_has_no_side_effects_of_gopys_wrapper():
 
 
 def test_extension_does_not_link_libpython():
-    ext = PACKAGE_DIR / f"_pyosgo{sysconfig.get_config_var('EXT_SUFFIX')}"
+    ext = PACKAGE_DIR / EXTENSION
     needed = subprocess.run(["ldd", str(ext)], stdout=subprocess.PIPE, text=True, check=True).stdout
     assert "libc.so" in needed  # ldd really listed the dependencies
     assert "libpython" not in needed

@@ -28,7 +28,7 @@ __all__ = ["HAVE_NATIVE_PIPE2", "O_CLOEXEC", "O_DIRECT", "O_NONBLOCK", "__versio
 
 __version__: str = _pyosgo.binding_Version()
 
-_fork.install_hooks(_pyosgo)
+_fork.install_hooks()
 
 # os.fork itself: the extension keeps the child out of Go and pyos's at-fork hooks
 # keep Go's own threads from triggering CPython's multi-threading warning, and being
@@ -38,16 +38,16 @@ fork = _os.fork
 
 #: True where pipe2 is the pipe2 system call; False where pyos emulates it with
 #: pipe and fcntl under a fork lock (macOS, or a build with the pyos_emulate tag).
-HAVE_NATIVE_PIPE2: "Final[bool]" = _pyosgo.binding_HaveNativePipe2() == 1
+HAVE_NATIVE_PIPE2: "Final[bool]" = _pyosgo.HAVE_NATIVE_PIPE2
 
 # Typed as os types its constants. (Quoted: typing is not imported at run time.)
 O_NONBLOCK: "Final[int]" = _pyosgo.binding_ONonblock()
 O_CLOEXEC: "Final[int]" = _pyosgo.binding_OCloexec()
 # O_DIRECT exists where pipe2 has packet mode, which only Linux's pipe2 system call
-# offers; the Go package says where that is. The test of sys.platform, by that
-# name, tells type checkers that it is Linux only, as typeshed says of os.O_DIRECT.
-_packet_mode = _pyosgo.binding_PacketMode()
-if sys.platform == "linux" and _packet_mode >= 0:
-    O_DIRECT: "Final[int]" = _packet_mode
+# offers; the Go package says where that is, and the extension has it where it is.
+# The test of sys.platform, by that name, tells type checkers that it is Linux
+# only, as typeshed says of os.O_DIRECT.
+if sys.platform == "linux" and hasattr(_pyosgo, "O_DIRECT"):
+    O_DIRECT: "Final[int]" = _pyosgo.O_DIRECT
 else:
     __all__.remove("O_DIRECT")

@@ -6,16 +6,16 @@ calls into Go can hang for good. The extension keeps every forked child out of G
 on its own (extension/pyos_module.c): a pthread_atfork handler marks the child, of
 any fork, and the child's pipe2 and pipe are served by the system calls.
 
+The same handler holds Go's fork lock (syscall.ForkLock) across every fork, so
+that no fork splits an emulated pipe2 from its flags.
+
 What needs CPython's fork machinery is registered here with os.register_at_fork,
 whose hooks run for every fork CPython makes or is told about (os.fork,
 os.forkpty, multiprocessing's 'fork' start method, subprocess with preexec_fn,
-C extensions that call PyOS_AfterFork_Child):
-
-- Go's fork lock (syscall.ForkLock, write side), taken before the fork and
-  released in the parent, so that no fork splits an emulated pipe2 from its flags;
-- on CPython 3.12+, the judgement whether CPython's multi-threading warning
-  concerns this fork: Go's runtime threads never run in the child, so a fork
-  whose only other threads are Go's is silenced; any other thread keeps the warning.
+C extensions that call PyOS_AfterFork_Child): on CPython 3.12+, the judgement
+whether CPython's multi-threading warning concerns this fork. Go's runtime
+threads never run in the child, so a fork whose only other threads are Go's is
+silenced; any other thread keeps the warning.
 """
 
 import os
@@ -26,9 +26,6 @@ from ._goruntime import only_go_threads_besides_caller
 # typing, threading and warnings are not imported here (warnings only when a fork
 # needs it): together they doubled both the import time of pyos and the cost of
 # every fork, which copies and unmaps the memory they occupy.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from types import ModuleType
 
 # CPython 3.12+ warns in the parent on fork() from a process with more than one
 # OS thread: "This process (pid=N) is multi-threaded, use of fork() may lead to
@@ -69,9 +66,8 @@ class _ForkWarningFilter:
             self._filter = None
 
 
-def install_hooks(extension: "ModuleType") -> None:
-    """Register the at-fork hooks of the loaded extension, and, on 3.12+, the warning filter's."""
-    os.register_at_fork(before=extension._before_fork, after_in_parent=extension._after_fork_in_parent)
+def install_hooks() -> None:
+    """Register, on 3.12+, the warning filter's at-fork hooks."""
     if _WARNS_ON_FORK_WITH_THREADS:
         warning_filter = _ForkWarningFilter()
         os.register_at_fork(before=warning_filter.before, after_in_child=warning_filter.after_in_child)
