@@ -93,8 +93,7 @@ def build_wheel(wheel: matrix.Wheel, sdist: Path, out: Path) -> Path:
         sys.exit("dist.py: error: zig is missing from .venvs/dist-tools (requirements-dist.txt: ziglang)")
     env = dict(
         os.environ,
-        CC=f"{ROOT / 'scripts' / 'zig-cc'} -target {wheel.machine}-linux-gnu.2.17",
-        PYOS_ZIG=str(zig),
+        CC=f"{zig} cc -target {wheel.machine}-linux-gnu.2.17",
         SOURCE_DATE_EPOCH=source_date_epoch(),
         ZIG_GLOBAL_CACHE_DIR=str(ROOT / "build" / "zig-cache"),
         PYOS_PASSENV="CC SOURCE_DATE_EPOCH ZIG_GLOBAL_CACHE_DIR",  # into a Debian root
@@ -209,7 +208,7 @@ def cmd_check() -> int:
 
 def check_wheel(path: Path, wheel: matrix.Wheel, build_paths: list[Path]) -> bool:
     ok = check("auditwheel show: manylinux_2_17", audited_glibc(path) <= (2, 17), path.name)
-    ok &= check(f"tagged {wheel.tag}-{wheel.platform}", f"-{wheel.tag}-{wheel.platform}" in path.name, path.name)
+    ok &= check(f"tagged {wheel.tag}-{wheel.platform}", f"-{wheel.tag}-" in path.name and wheel.platform in path.name, path.name)
     audit = subprocess.run(
         [str(tools() / "abi3audit"), "--strict", "--report", str(path)], capture_output=True, text=True
     )

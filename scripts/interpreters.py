@@ -192,7 +192,9 @@ def provision_free_threaded(name: str) -> None:
             raise Error(f"Debian {FREE_THREADED_SUITE}'s python3.13 has no {orig.name} (found {found})")
         (tarballs / f"Python-{FREE_THREADED_VERSION}.tar.xz").symlink_to(orig.name)
         env = dict(os.environ, PYTHON_BUILD_CACHE_PATH=str(tarballs), PYTHON_BUILD_SKIP_MIRROR="1")
-        env["PYTHON_CONFIGURE_OPTS"] = "--disable-test-modules"  # a shorter build and a smaller install
+        # Static, as python-build's default shared build finds libpython by its build path, not where it is renamed
+        # to; no test modules: a shorter build and a smaller install.
+        env["PYTHON_CONFIGURE_OPTS"] = "--disable-shared --disable-test-modules"
         run([str(PYTHON_BUILD), f"{FREE_THREADED_VERSION}t", str(target)], log, env=env)
 
 
