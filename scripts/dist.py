@@ -2,7 +2,8 @@
 """make dist, make test-wheels and make dist-check: the sdist and the wheels of scripts/matrix.py.
 
     python3 scripts/dist.py build    the sdist, then each wheel of matrix.WHEELS built from it, into dist/
-    python3 scripts/dist.py test     each wheel of dist/ in a fresh venv of every interpreter it serves, then pytest
+    python3 scripts/dist.py test [NAME...]   each wheel of dist/ in a fresh venv of every interpreter it serves
+                                     (or of those named), then pytest
     python3 scripts/dist.py check    what make test checks of a release: the x86_64 abi3 wheel built from
                                      the sdist in two directories (byte-identical), its tags, abi3audit,
                                      licences, metadata and classifiers, the README's wheel table, and the
@@ -151,13 +152,13 @@ def cmd_build() -> int:
     return 0
 
 
-def cmd_test() -> int:
+def cmd_test(names: list[str]) -> int:
     wheels = sorted(DIST.glob("*.whl"))
     if not wheels:
         sys.exit("dist.py: error: no wheels in dist/; run make dist first")
     results = []
     for path in wheels:
-        for interpreter in wheel_for(path).testers:
+        for interpreter in [i for i in wheel_for(path).testers if not names or i.name in names]:
             name = f"{wheel_for(path).name}-on-{interpreter.name}"
             print(f"--- {path.name} on {interpreter.name}", flush=True)
             results.append(test_all.run_suite(interpreter.name, str(path), ROOT / ".venvs" / f"wheel-{name}", False))
@@ -208,7 +209,9 @@ def cmd_check() -> int:
 
 def check_wheel(path: Path, wheel: matrix.Wheel, build_paths: list[Path]) -> bool:
     ok = check("auditwheel show: manylinux_2_17", audited_glibc(path) <= (2, 17), path.name)
-    ok &= check(f"tagged {wheel.tag}-{wheel.platform}", f"-{wheel.tag}-" in path.name and wheel.platform in path.name, path.name)
+    ok &= check(
+        f"tagged {wheel.tag}-{wheel.platform}", f"-{wheel.tag}-" in path.name and wheel.platform in path.name, path.name
+    )
     audit = subprocess.run(
         [str(tools() / "abi3audit"), "--strict", "--report", str(path)], capture_output=True, text=True
     )
@@ -294,10 +297,13 @@ def check_offline_install(sdist: Path, where: Path) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    commands = {"build": cmd_build, "test": cmd_test, "check": cmd_check}
-    if len(argv) != 1 or argv[0] not in commands:
-        sys.exit(f"usage: dist.py {'|'.join(commands)}\n\n{__doc__}")
-    return commands[argv[0]]()
+    if argv[:1] == ["test"]:
+        return cmd_test(argv[1:])
+    if argv == ["build"]:
+        return cmd_build()
+    if argv == ["check"]:
+        return cmd_check()
+    sys.exit(__doc__)
 
 
 if __name__ == "__main__":
