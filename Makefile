@@ -2,9 +2,9 @@
 # make check        the edit-test loop: go vet, the Go unit tests, lint, pytest against the installed build
 # make ci-config    the wheels workflow linted (actionlint) and its cibuildwheel selection checked
 # make test         every Go and Python test, the emulated build and the release checks (CI runs it)
-# make test-all     pytest, the seed example and the fork stress on CPython 3.9-3.14 and 3.13t
-# make dist         the sdist and the manylinux2014 wheels, x86_64 and aarch64, in dist/
-# make test-wheels  each wheel of dist/ installed into a fresh venv of its interpreter, then pytest
+# make test-all     pytest (the seed example included) and the fork stress on every x86_64 CPython of scripts/matrix.py
+# make dist         the sdist and the wheels of scripts/matrix.py (abi3 x86_64 and aarch64, cp313t), in dist/
+# make test-wheels  each wheel of dist/ in a fresh venv of every CPython it serves, then pytest
 # make bench        pyos.pipe2 against os.pipe2: time, instructions, threads, import, fork
 # make soak         the soak test at 10**6 calls (make test runs 10**5)
 # make fork-control the fork stress with children that call into Go: the guard stops every one
@@ -151,7 +151,7 @@ py-test-emulated: $(EMU_STAMP)
 py-test-no-os-pipe2: $(EMU_STAMP)
 	PYOS_TEST_WITHOUT_OS_PIPE2=1 PYOS_PIPE2_WINDOW_BUILD=1 $(EMU_VENV)/bin/pytest -q python_tests
 
-# Interpreters other than pyenv's are provisioned and cached by scripts/interpreters.py.
+# The interpreters are scripts/matrix.py's; those pyenv lacks, scripts/interpreters.py provisions and caches.
 test-all:
 	$(PYTHON) scripts/test_all.py
 
@@ -162,7 +162,7 @@ dist:
 test-wheels:
 	$(PYTHON) scripts/dist.py test
 
-# What make test checks of a release: a reproducible manylinux wheel, its contents, the offline sdist.
+# What make test checks of a release: a reproducible abi3 wheel, abi3audit, its contents, the offline sdist.
 dist-check:
 	$(PYTHON) scripts/dist.py check
 

@@ -1,15 +1,12 @@
 #!/usr/bin/env python3
-"""make test-all: the pytest suite, the seed example and the fork stress on every CPython pyos supports.
+"""make test-all: the pytest suite (the seed example is one of its tests) and the fork stress on each interpreter.
 
-    python3 scripts/test_all.py [NAME...]     NAME in 3.9 3.10 3.11 3.12 3.13 3.13t 3.14 (default: all)
+    python3 scripts/test_all.py [NAME...]    NAME of scripts/matrix.py (default: every one of this machine)
+    python3 scripts/test_all.py --ci         matrix.CI's, as .ci/run runs them
 
-3.9-3.13 are pyenv's (the newest patch release of each); 3.13t and 3.14 come from
-scripts/interpreters.py, which provisions and caches them (3.14 runs in a Debian
-root, whose GCC defaults to C23). For each interpreter: a venv in .venvs/NAME,
-the test requirements and pyos from this tree installed into it, then the seed
-example (exact stdout, empty stderr), the fork stress (500 forks, GOGC=1) and the
-pytest suite. One line per interpreter, then a summary line; everything each one
-printed is in .venvs/NAME.log.
+For each interpreter: a fresh venv in .venvs/NAME holding the test requirements and pyos built from
+this tree, the fork stress (500 forks, GOGC=1), then pytest. One line per interpreter and a summary;
+what each step printed is in .venvs/NAME.log. interpreters.py provisions what the host lacks.
 """
 
 from __future__ import annotations
@@ -17,179 +14,108 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import interpreters
+import matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 VENVS = ROOT / ".venvs"
-MATRIX = ["3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.14"]
 FORKS = 500
 
-sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "python_tests")]
-import interpreters  # noqa: E402
-import support  # noqa: E402  (the seed example's run)
+
+@dataclass
+class Result:
+    name: str
+    ok: bool
+    report: str  # what ran and what it found, on one line
 
 
-def pyenv_python(name: str) -> Path | None:
-    """The newest pyenv CPython of minor version name."""
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    found = []
-    for version_dir in (pyenv_root / "versions").glob(f"{name}.*"):
-        match = re.fullmatch(re.escape(name) + r"\.(\d+)", version_dir.name)
-        if match and (version_dir / "bin" / "python3").is_file():
-            found.append((int(match[1]), version_dir / "bin" / "python3"))
-    return max(found)[1] if found else None
-
-
-def command_for(name: str, python: str | None = None) -> tuple[list[str], float]:
-    """The argv prefix that runs name's python (python, in a Debian root), and the seconds it took to provision.
-
-    name is a name of scripts/interpreters.py, which provisions it, or a minor version under pyenv.
-    """
-    if name in interpreters.OFFERED:
-        seconds = interpreters.provision(name)
-        prefix = interpreters.command_prefix(name, python)
-        if prefix is None:
-            raise RuntimeError(f"{name} was provisioned but cannot be run")
-        return prefix, seconds
-    python = pyenv_python(name)
-    if python is None:
-        raise RuntimeError(f"no CPython {name} under pyenv ({os.environ.get('PYENV_ROOT', '~/.pyenv')}/versions)")
-    return [str(python)], 0.0
-
-
-def run_logged(cmd: list[str], log, **kwargs) -> subprocess.CompletedProcess[str]:
-    log.write(f"$ {' '.join(cmd)}\n")
-    log.flush()
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
-    log.write(proc.stdout)
-    log.flush()
+def run_logged(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    with open(log, "a") as out:
+        out.write(f"$ {shlex.join(cmd)}\n")
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with open(log, "a") as out:
+        out.write(proc.stdout)
     return proc
 
 
-def pytest_summary(output: str) -> str:
-    """pytest's last line without its rules and its time, e.g. "199 passed"."""
-    summary = output.strip().splitlines()[-1] if output.strip() else "no output"
-    return re.sub(r"^=+ | =+$| in [\d.]+s.*$", "", summary)
-
-
-def last_json(stdout: str) -> dict | None:
-    """The JSON object a run of this script or of dist.py's test-one prints last, or None if there is none."""
+def run_suite(name: str, install: str, venv: Path, fork_stress: bool) -> Result:
+    """The one runner: a fresh venv of interpreter name, the test requirements and install (. or a wheel), the fork
+    stress if asked, then pytest; logged in venv's .log."""
+    started = time.monotonic()
+    log = venv.parent / f"{venv.name}.log"
+    log.write_text("")
     try:
-        return json.loads(stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        return None
-
-
-def check_one(name: str, log_path: Path) -> dict[str, object]:
-    """Run by name's own interpreter: set up its venv, run every check, return what was found."""
-    venv = VENVS / name
-    python = venv / "bin" / "python"
-    result: dict[str, object] = {"python": sys.version.split()[0]}
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED", "PYTHONPATH", "PYTHON_GIL")}
-    with open(log_path, "w") as log:
-        if not python.exists():
-            run_logged([sys.executable, "-m", "venv", str(venv)], log, check=True)
-        pip = [str(python), "-m", "pip", "install", "--quiet"]
-        for step in ([*pip, "-r", str(ROOT / "requirements-test.txt")], [*pip, "--force-reinstall", "--no-deps", "."]):
-            if run_logged(step, log, cwd=ROOT, env=env).returncode != 0:
-                result["setup"] = "failed"
-                return result
-        gil = "import sys, pyos; print(getattr(sys, '_is_gil_enabled', lambda: True)())"
-        result["gil"] = (
-            run_logged([str(python), "-c", gil], log, cwd=ROOT / "examples", env=env).stdout.strip() == "True"
-        )
-        cc = run_logged(["go", "env", "CC"], log).stdout.split()  # the compiler cgo used
-        compiler = run_logged([cc[0] if cc else "gcc", "--version"], log).stdout.splitlines()
-        result["compiler"] = compiler[0] if compiler else "?"
-
-        seed = support.run_seed_example(str(python))
-        log.write(f"$ {python} {support.SEED_EXAMPLE}\n{seed.stdout}{seed.stderr}")
-        result["seed"] = support.seed_example_ok(seed)
-
-        stress = run_logged(
-            [str(python), str(ROOT / "python_tests" / "fork_stress.py"), str(FORKS)],
-            log,
-            env={**env, "GOGC": "1"},
-            timeout=300,
-        )
-        result["fork_stress"] = last_json(stress.stdout) or {"error": stress.returncode}
-
-        tests = run_logged(
-            [str(venv / "bin" / "pytest"), "-q", "-p", "no:cacheprovider", "python_tests"], log, cwd=ROOT, env=env
-        )
-        result["pytest"] = pytest_summary(tests.stdout)
-        result["pytest_ok"] = tests.returncode == 0
-    return result
-
-
-def passed(result: dict[str, object]) -> bool:
-    stress = result.get("fork_stress") or {}
-    return bool(
-        result.get("pytest_ok")
-        and result.get("seed")
-        and isinstance(stress, dict)
-        and stress.get("ok") == FORKS
-        and stress.get("pool") == "ok"
+        prefix, python = interpreters.command(name)
+    except interpreters.Error as err:
+        return Result(name, False, f"FAILED  {err}")
+    provisioned = time.monotonic() - started
+    # Under qemu-user the tests expect what its emulation of the system calls does.
+    qemu = {"PYOS_QEMU_USER": "1"} if matrix.BY_NAME[name].machine != os.uname().machine else {}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONUNBUFFERED", "PYTHON_GIL")} | qemu
+    vpy = [*prefix, str(venv / "bin" / "python")]
+    setup = [
+        [*prefix, python, "-m", "venv", "--clear", str(venv)],
+        [*vpy, "-m", "pip", "install", "--quiet", "-r", "requirements-test.txt"],
+        [*vpy, "-m", "pip", "install", "--quiet", "--no-deps", install],
+    ]
+    for step in setup:
+        if run_logged(step, log, env).returncode:
+            return Result(name, False, f"FAILED  {shlex.join(step[len(prefix) :])} (log: {log.relative_to(ROOT)})")
+    gil = "import sys, pyos; print(sys.version.split()[0], getattr(sys, '_is_gil_enabled', lambda: True)())"
+    probe = run_logged([*vpy, "-c", gil], log, env)
+    if probe.returncode:
+        return Result(name, False, f"FAILED  import pyos (log: {log.relative_to(ROOT)})")
+    version, gil_enabled = probe.stdout.split()[-2:]
+    stress_ok, stress_text = True, ""
+    if fork_stress:
+        stress = run_logged([*vpy, "python_tests/fork_stress.py", str(FORKS)], log, env | {"GOGC": "1"})
+        found = json.loads(stress.stdout.strip().splitlines()[-1]) if stress.returncode == 0 else {}
+        stress_ok = found.get("ok") == FORKS and found.get("pool") == "ok"
+        stress_text = f"; fork stress {found.get('ok')}/{FORKS} ok, {found.get('hung')} hung, pool {found.get('pool')}"
+    tests = run_logged(
+        [*prefix, str(venv / "bin" / "pytest"), "-q", "-p", "no:cacheprovider", "python_tests"], log, env
+    )
+    summary = re.sub(r"^=+ | =+$| in [\d.]+s.*$", "", (tests.stdout.strip().splitlines() or ["no output"])[-1])
+    ok = tests.returncode == 0 and stress_ok
+    seconds = f"provision {provisioned:.0f} s, tests {time.monotonic() - started - provisioned:.0f} s"
+    gil_text = "GIL" if gil_enabled == "True" else "no GIL"
+    return Result(
+        name,
+        ok,
+        f"{'passed' if ok else 'FAILED'}  CPython {version} ({gil_text}): pytest {summary}{stress_text}; {seconds}",
     )
 
 
-def line(name: str, result: dict[str, object], seconds: dict[str, float]) -> str:
-    if "setup" in result:
-        return f"{name:<6} FAILED  setting up the venv failed (.venvs/{name}.log)"
-    stress = result.get("fork_stress") or {}
-    stress_text = (
-        f"fork stress {stress.get('ok')}/{FORKS} ok, {stress.get('hung')} hung, pool {stress.get('pool')}"
-        if "ok" in stress
-        else f"fork stress failed ({stress})"
+def report(results: list[Result], what: str) -> int:
+    failed = [r.name for r in results if not r.ok]
+    print(
+        f"{what}: {len(results) - len(failed)} of {len(results)} passed"
+        + (f"; failed: {' '.join(failed)}" if failed else "")
     )
-    gil = "GIL" if result.get("gil") else "no GIL"
-    return (
-        f"{name:<6} {'passed' if passed(result) else 'FAILED'}  CPython {result.get('python')} ({gil}, "
-        f"{result.get('compiler')}): pytest {result.get('pytest')}; seed {'ok' if result.get('seed') else 'FAILED'}; "
-        f"{stress_text}; provision {seconds['provision']:.0f} s, tests {seconds['tests']:.0f} s"
-    )
+    return 1 if failed else 0
 
 
-def main(argv: list[str]) -> int:
-    if argv[:1] == ["--one"]:
-        print(json.dumps(check_one(argv[1], Path(argv[2]))))
-        return 0
-    names = argv or MATRIX
-    unknown = [n for n in names if n not in MATRIX]
+def main(names: list[str]) -> int:
+    if names == ["--ci"]:
+        names = matrix.CI
+    names = names or [i.name for i in matrix.INTERPRETERS if i.machine == os.uname().machine]
+    unknown = [name for name in names if name not in matrix.BY_NAME]
     if unknown:
-        print(f"test_all.py: error: unknown interpreter {unknown}; choose from {' '.join(MATRIX)}", file=sys.stderr)
-        return 2
+        sys.exit(f"test_all.py: error: unknown interpreter {' '.join(unknown)}; choose from {' '.join(matrix.BY_NAME)}")
     VENVS.mkdir(exist_ok=True)
-    results = {}
+    results = []
     for name in names:
-        print(f"--- CPython {name}", flush=True)
-        seconds = {"provision": 0.0, "tests": 0.0}
-        try:
-            prefix, seconds["provision"] = command_for(name)
-        except (RuntimeError, interpreters.Error) as err:
-            print(f"{name:<6} FAILED  {err}", flush=True)
-            results[name] = False
-            continue
-        log_path = VENVS / f"{name}.log"
-        started = time.monotonic()
-        proc = subprocess.run(
-            [*prefix, str(Path(__file__).resolve()), "--one", name, str(log_path)],
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        seconds["tests"] = time.monotonic() - started
-        result = last_json(proc.stdout) or {"setup": "failed"}
-        results[name] = passed(result)
-        print(line(name, result, seconds), flush=True)
-    ok = sum(results.values())
-    failed = [name for name, result in results.items() if not result]
-    failures = f"; failed: {', '.join(failed)}" if failed else ""
-    print(f"test-all: {ok} of {len(results)} interpreters passed{failures}")
-    return 0 if ok == len(results) else 1
+        print(f"--- {name}", flush=True)
+        results.append(run_suite(name, ".", VENVS / name, fork_stress=True))
+        print(f"{name:<11} {results[-1].report}", flush=True)
+    return report(results, "test-all")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""The one table of every interpreter pyos is tested on and every wheel it ships.
+
+    python3 scripts/matrix.py     print the README's wheel table, as this table has it
+
+test_all.py, dist.py, interpreters.py and .ci/run take their interpreters and wheels from here;
+dist.py's check holds pyproject.toml's classifiers and the README's table to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    name: str  # the name test_all.py and dist.py take: 3.9, 3.13t, arm64-3.14, ...
+    home: str  # "pyenv" (the host's ~/.pyenv/versions), "build" (interpreters.py builds it), or a root of ROOTS
+    version: str  # the minor version, e.g. 3.13
+
+    @property
+    def free_threaded(self) -> bool:
+        return self.name.endswith("t")
+
+    @property
+    def machine(self) -> str:
+        return ROOTS[self.home][1] if self.home in ROOTS else "x86_64"
+
+
+# Debian roots interpreters.py makes with mmdebstrap: name -> (suite, machine).
+ROOTS = {
+    "sid-amd64": ("sid", "x86_64"),
+    "sid-arm64": ("sid", "aarch64"),
+    "bookworm-arm64": ("bookworm", "aarch64"),
+}
+
+INTERPRETERS = [
+    *(Interpreter(v, "pyenv", v) for v in ("3.9", "3.10", "3.11", "3.12", "3.13")),
+    Interpreter("3.13t", "build", "3.13"),
+    Interpreter("3.14", "sid-amd64", "3.14"),
+    Interpreter("3.15", "sid-amd64", "3.15"),
+    Interpreter("arm64-3.11", "bookworm-arm64", "3.11"),
+    Interpreter("arm64-3.13", "sid-arm64", "3.13"),
+    Interpreter("arm64-3.14", "sid-arm64", "3.14"),
+    Interpreter("arm64-3.15", "sid-arm64", "3.15"),
+]
+BY_NAME = {interpreter.name: interpreter for interpreter in INTERPRETERS}
+
+# What .ci/run tests after make test: the oldest CPython, the free-threaded one and the two newest.
+CI = ["3.9", "3.13t", "3.14", "3.15"]
+
+
+@dataclass(frozen=True)
+class Wheel:
+    tag: str  # the wheel's python and ABI tags, e.g. cp39-abi3
+    machine: str  # x86_64 or aarch64
+    builder: str  # the interpreter that builds it (the oldest of its kind: the stable ABI is 3.9's)
+
+    @property
+    def name(self) -> str:
+        return f"{self.tag}-{self.machine}"
+
+    @property
+    def platform(self) -> str:
+        return f"manylinux_2_17_{self.machine}"  # manylinux2014: zig links against glibc 2.17
+
+    @property
+    def testers(self) -> list[Interpreter]:
+        """Every interpreter of its machine the wheel installs on: abi3 on every GIL-enabled one."""
+        same = [i for i in INTERPRETERS if i.machine == self.machine]
+        if self.tag.endswith("abi3"):
+            return [i for i in same if not i.free_threaded]
+        return [i for i in same if i.free_threaded]
+
+
+WHEELS = [
+    Wheel("cp39-abi3", "x86_64", "3.9"),
+    Wheel("cp39-abi3", "aarch64", "arm64-3.11"),
+    Wheel("cp313-cp313t", "x86_64", "3.13t"),
+]
+
+
+def classifiers() -> set[str]:
+    """The Python classifiers pyproject.toml must have: one per minor version, and free threading."""
+    found = {f"Programming Language :: Python :: {i.version}" for i in INTERPRETERS}
+    if any(i.free_threaded for i in INTERPRETERS):
+        found.add("Programming Language :: Python :: Free Threading :: 3 - Stable")
+    return found
+
+
+def readme_table() -> str:
+    """The README's table of wheels: for each, the CPythons it was tested on here."""
+    lines = ["| machine | CPython | wheel |", "|---|---|---|"]
+    for wheel in WHEELS:
+        versions = ", ".join(i.name.removeprefix("arm64-") for i in wheel.testers)
+        kind = "free-threaded" if not wheel.tag.endswith("abi3") else "stable ABI, tested on"
+        lines.append(
+            f"| Linux {wheel.machine}, glibc 2.17 or newer | {kind} {versions} | `{wheel.tag}-{wheel.platform}` |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(readme_table(), end="")
