@@ -73,11 +73,11 @@ test: go-test go-race go-fuzz go-cross darwin-compile lint ci-config py-test py-
 		"pytest against the native and the emulated build, and the emulated one with os as macOS has it;" \
 		"a reproducible wheel and an offline sdist)"
 
-# mypy checks the package against its source (the extension through its stub) and the examples.
+# mypy checks the package against its source (the extension through its stub), the examples and scripts/.
 lint: $(VENV)/.venv-ready
 	$(VENV)/bin/ruff check -q $(PY_SOURCES)
 	$(VENV)/bin/ruff format -q --check $(PY_SOURCES)
-	$(VENV)/bin/mypy python/pyos examples extension/run_pybindgen.py
+	$(VENV)/bin/mypy python/pyos examples extension/run_pybindgen.py scripts/*.py
 
 # .github/workflows/wheels.yml (configured, not yet run) linted by actionlint, without the linters
 # it would take from PATH; and the wheels cibuildwheel selects from pyproject.toml, per platform

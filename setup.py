@@ -38,6 +38,9 @@ class GopyBuildExt(build_ext):
     def build_extension(self, ext: Extension) -> None:
         builder = load_gopy_builder()
         target = Path(self.get_ext_fullpath(ext.name))
+        # An extension of an earlier build left beside it, for another ABI, would be packed and loaded first.
+        for stale in target.parent.glob("_pyosgo.*.so"):
+            stale.unlink()
         tags = [t for t in os.environ.get("PYOS_GO_TAGS", "").split(",") if t]
         try:
             built = builder.build(sys.executable, target.parent, tags)

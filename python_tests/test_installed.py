@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.metadata
 import os
 import re
@@ -14,10 +15,11 @@ import pyos
 
 PACKAGE_DIR = Path(pyos.__file__).resolve().parent
 SOURCE_TREE = Path(__file__).resolve().parents[1]
-# The stable ABI wherever CPython has a GIL; a free-threaded CPython loads only extensions built for it.
-EXTENSION = "_pyosgo" + (
-    sysconfig.get_config_var("EXT_SUFFIX") if sysconfig.get_config_var("Py_GIL_DISABLED") else ".abi3.so"
-)
+# The stable ABI wherever CPython has a GIL, under one of the abi3 suffixes this CPython loads (3.15 adds
+# one with the platform's triplet, which setuptools names a build from the tree after); a free-threaded
+# CPython loads only extensions built for it.
+ABI3_SUFFIXES = [suffix for suffix in importlib.machinery.EXTENSION_SUFFIXES if suffix.startswith(".abi3")]
+EXTENSION = Path(pyos._pyosgo.__file__).name
 
 
 def test_pyos_is_imported_from_site_packages_not_the_source_tree():
@@ -31,7 +33,10 @@ def test_package_ships_the_facade_the_extension_and_py_typed_only():
     assert files == sorted(
         ["__init__.py", "_fork.py", "_goruntime.py", "_install.py", "py.typed", "_pyosgo.pyi", EXTENSION]
     )
-    assert Path(pyos._pyosgo.__file__).name == EXTENSION
+    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+        assert "_pyosgo" + sysconfig.get_config_var("EXT_SUFFIX") == EXTENSION
+    else:
+        assert EXTENSION in ["_pyosgo" + suffix for suffix in ABI3_SUFFIXES] and ABI3_SUFFIXES
 
 
 def test_import_has_no_side_effects_of_gopys_wrapper():
