@@ -132,6 +132,7 @@ $(CROSS_VENV)/.ready: pyproject.toml requirements-dist.txt
 	touch $@
 
 darwin-compile: $(CROSS_VENV)/.ready
+	@mkdir -p build
 	@set -e; for arch in arm64:aarch64 amd64:x86_64; do \
 		echo "GOOS=darwin GOARCH=$${arch%%:*} CC='zig cc -target $${arch##*:}-macos' build.py --no-link"; \
 		GOOS=darwin GOARCH=$${arch%%:*} CC="$(CURDIR)/$(CROSS_VENV)/bin/python -m ziglang cc -target $${arch##*:}-macos" \
