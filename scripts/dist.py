@@ -106,10 +106,13 @@ def build_wheel(wheel: matrix.Wheel, sdist: Path, out: Path) -> Path:
     (built,) = raw.glob("*.whl")
     if f"-{wheel.tag}-" not in built.name:
         sys.exit(f"dist.py: error: {wheel.builder} built {built.name}, not a {wheel.tag} wheel")
-    # auditwheel judges only wheels of the machine it runs on: it runs beside the builder, and has nothing to patch.
-    pin = [line for line in (ROOT / "requirements-dist.txt").read_text().splitlines() if line.startswith("auditwheel")]
-    run([*prefix, str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *pin], cwd=ROOT)
-    auditwheel = [*prefix, str(venv / "bin" / "auditwheel")]
+    # auditwheel judges only wheels of the machine it runs on: for another machine's wheel it runs beside the
+    # builder, in its root. It has nothing to patch.
+    auditwheel = [str(tools() / "auditwheel")]
+    if wheel.machine != os.uname().machine:
+        pin = [line for line in (ROOT / "requirements-dist.txt").read_text().splitlines() if line.startswith("auditwheel")]
+        run([*prefix, str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *pin], cwd=ROOT)
+        auditwheel = [*prefix, str(venv / "bin" / "auditwheel")]
     before = set(out.glob("*.whl"))
     repair = [*auditwheel, "repair", "--only-plat", "--patcher", "none", "--plat", wheel.platform]
     run([*repair, "--wheel-dir", str(out), str(built)], cwd=ROOT)
