@@ -110,7 +110,8 @@ def build_wheel(wheel: matrix.Wheel, sdist: Path, out: Path) -> Path:
     # builder, in its root. It has nothing to patch.
     auditwheel = [str(tools() / "auditwheel")]
     if wheel.machine != os.uname().machine:
-        pin = [line for line in (ROOT / "requirements-dist.txt").read_text().splitlines() if line.startswith("auditwheel")]
+        requirements = (ROOT / "requirements-dist.txt").read_text().splitlines()
+        pin = [line for line in requirements if line.startswith("auditwheel")]
         run([*prefix, str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *pin], cwd=ROOT)
         auditwheel = [*prefix, str(venv / "bin" / "auditwheel")]
     before = set(out.glob("*.whl"))
