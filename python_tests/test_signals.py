@@ -24,9 +24,13 @@ def pyos_in_use():
 
 
 def test_sigint_raises_keyboard_interrupt():
+    # Python installs its SIGINT handler only where SIGINT is not ignored at start, as it is for a
+    # job started in the background; the child takes it as from a terminal, before Go is loaded.
     proc = run_python(
         """
         import os, signal, time
+        if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         import pyos
         pyos.pipe2(0)
         try:
