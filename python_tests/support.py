@@ -173,10 +173,20 @@ def _as_c_int(arg: object) -> int:
 
 
 def _as_int(arg: object) -> int:
-    if sys.version_info < (3, 10) and not hasattr(type(arg), "__index__") and hasattr(type(arg), "__int__"):
-        warnings.warn(INT_FALLBACK_BEFORE_3_10.format(type(arg).__name__), DeprecationWarning, stacklevel=2)
-        return int(arg)
+    if sys.version_info < (3, 10) and not hasattr(type(arg), "__index__"):
+        # 3.9's C int conversion falls back to __int__, and warns once that has given an int.
+        if not hasattr(type(arg), "__int__"):
+            raise TypeError(f"an integer is required (got type {_tp_name(type(arg))})")
+        value = int(arg)  # type: ignore[call-overload]
+        warnings.warn(INT_FALLBACK_BEFORE_3_10.format(_tp_name(type(arg))), DeprecationWarning, stacklevel=2)
+        return value
     return operator.index(arg)
+
+
+def _tp_name(cls: type) -> str:
+    """The type's name as CPython's messages give it (tp_name): module-qualified for a static type of an extension."""
+    heap_type = cls.__flags__ & (1 << 9)  # Py_TPFLAGS_HEAPTYPE: a class made by Python code
+    return cls.__name__ if heap_type or cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
 
 
 # The pipe2 that pyos.pipe2 is compared with: CPython's own where os has it, else the model of it.
