@@ -111,4 +111,7 @@ def test_the_models_conversion_warning_points_at_its_caller():
     for fd in fds:
         os.close(fd)
     assert [(w.category, w.filename) for w in caught] == [(DeprecationWarning, __file__)]
-    assert "__index__ returned non-int (type IntSubclass)" in str(caught[0].message)
+    with warnings.catch_warnings(record=True) as cpythons:  # the wording is CPython's, which 3.15 changed
+        warnings.simplefilter("always")
+        operator.index(IndexReturning(int_subclass(0)))
+    assert str(caught[0].message) == str(cpythons[0].message)
