@@ -116,7 +116,7 @@ def build_wheel(wheel: matrix.Wheel, sdist: Path, out: Path) -> Path:
         auditwheel = [*prefix, str(venv / "bin" / "auditwheel")]
     before = set(out.glob("*.whl"))
     repair = [*auditwheel, "repair", "--only-plat", "--patcher", "none", "--plat", wheel.platform]
-    run([*repair, "--wheel-dir", str(out), str(built)], cwd=ROOT)
+    run([*repair, "--wheel-dir", str(out), str(built)], env=env, cwd=ROOT)  # SOURCE_DATE_EPOCH: its zip times
     (repaired,) = set(out.glob("*.whl")) - before
     shutil.rmtree(raw)
     glibc = audited_glibc(repaired, auditwheel)
