@@ -155,3 +155,40 @@ def test_no_python_call_reaches_the_fork_lock():
     reachable = [name for name in dir(pyos._pyosgo) if re.search("fork|unlock", name, re.IGNORECASE)]
     assert reachable == []
     assert hasattr(pyos._pyosgo, "binding_ONonblock")  # the control: gopy's wrappers are listed
+
+
+FORKS_FROM_C = """
+import ctypes, os, threading
+import pyos
+
+libc = ctypes.PyDLL(None)  # the GIL held across fork(), which CPython is not told about
+stop = threading.Event()
+
+
+def make_pipes():
+    while not stop.is_set():
+        for fd in pyos.pipe2(pyos.O_CLOEXEC):
+            os.close(fd)
+
+
+maker = threading.Thread(target=make_pipes)
+maker.start()
+statuses = []
+for _ in range(3):
+    pid = libc.fork()
+    if pid == 0:
+        libc._exit(0)  # the child runs only C
+    statuses.append(os.waitpid(pid, 0)[1])
+stop.set()
+maker.join()
+for fd in pyos.pipe2(0) + os.pipe():
+    os.close(fd)
+print(statuses)
+"""
+
+
+def test_forks_from_c_take_the_fork_lock_and_give_it_back():
+    # pthread_atfork's handlers take Go's fork lock before each fork and release it after: a lock
+    # left held would stop the next fork, and the emulated pipe2 of the maker thread, for good.
+    proc = run_python(FORKS_FROM_C, options=["-W", "ignore::DeprecationWarning"], timeout=60)
+    assert (proc.returncode, proc.stdout.strip(), proc.stderr) == (0, "[0, 0, 0]", "")
