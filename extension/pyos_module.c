@@ -36,6 +36,13 @@
 #pragma GCC diagnostic error "-Wimplicit-function-declaration"
 #pragma GCC diagnostic error "-Wint-conversion"
 
+/* Whether a forked child can make pipes with the pipe2 system call: pyconfig.h's answer for
+ * this C library, which posixmodule's os.pipe2 goes by too. On macOS, whose pipe2 is new in
+ * macOS 27, Go's Pipe2 is the emulation, and so is the child's. */
+#if defined(HAVE_PIPE2) && !defined(__APPLE__)
+#define CHILD_HAS_PIPE2 1
+#endif
+
 /* Set in the child of every fork by the pthread_atfork child handler, and never cleared. */
 static volatile sig_atomic_t in_forked_child;
 
@@ -146,9 +153,7 @@ emulated_pipe2(int fds[2], int flags)
 static int
 pipe2_without_go(int fds[2], int flags)
 {
-#if defined(HAVE_PIPE2) && !defined(__APPLE__)
-    /* pyconfig.h's answer for this C library, which posixmodule's os.pipe2 goes by
-     * too. On macOS, whose pipe2 is new in macOS 27, Go's Pipe2 is the emulation. */
+#ifdef CHILD_HAS_PIPE2
     if (native_pipe2) {
         return pipe2(fds, flags);
     }
@@ -395,7 +400,7 @@ pyos_module_init(PyObject *m)
         return -1;
     }
     pyos_go_pipe2_config(&native_pipe2, &emulated_flags, &packet_mode);
-#if !defined(HAVE_PIPE2) || defined(__APPLE__)
+#ifndef CHILD_HAS_PIPE2
     if (native_pipe2) {
         PyErr_SetString(PyExc_ImportError,
                         "pyos: Go uses the pipe2 system call here, but pyos has no pipe2 for a forked child");
