@@ -32,11 +32,13 @@ def load_gopy_builder():
     return module
 
 
+builder = load_gopy_builder()
+
+
 class GopyBuildExt(build_ext):
     """Build each extension with build.py instead of compiling C sources."""
 
     def build_extension(self, ext: Extension) -> None:
-        builder = load_gopy_builder()
         target = Path(self.get_ext_fullpath(ext.name))
         # An extension of an earlier build left beside it, for another ABI, would be packed and loaded first.
         for stale in target.parent.glob("_pyosgo.*.so"):
@@ -59,7 +61,6 @@ class SdistWithGoModules(sdist):
 
     def make_release_tree(self, base_dir: str, files: list[str]) -> None:
         super().make_release_tree(base_dir, files)
-        builder = load_gopy_builder()
         vendor = Path(base_dir).resolve() / "vendor"
         try:
             builder.run([builder.check_go(), "mod", "vendor", "-o", str(vendor)])
@@ -68,7 +69,7 @@ class SdistWithGoModules(sdist):
 
 
 # build.py decides the ABI: the stable one wherever CPython has a GIL.
-stable_abi = load_gopy_builder().uses_stable_abi({"gil_disabled": bool(sysconfig.get_config_var("Py_GIL_DISABLED"))})
+stable_abi = builder.uses_stable_abi({"gil_disabled": bool(sysconfig.get_config_var("Py_GIL_DISABLED"))})
 
 setup(
     version=go_package_version(),
@@ -82,5 +83,5 @@ setup(
         )
     ],
     cmdclass={"build_ext": GopyBuildExt, "sdist": SdistWithGoModules},
-    options={"bdist_wheel": {"py_limited_api": load_gopy_builder().LIMITED_API_TAG}} if stable_abi else {},
+    options={"bdist_wheel": {"py_limited_api": builder.LIMITED_API_TAG}} if stable_abi else {},
 )
