@@ -71,7 +71,7 @@ test: go-test go-race go-fuzz go-cross darwin-compile lint ci-config py-test py-
 	@echo "make test: passed (Go: vet, tests native and emulated, race, fuzz, 8 cross builds;" \
 		"the extension compiled for macOS; lint; the wheels workflow's checks;" \
 		"pytest against the native and the emulated build, and the emulated one with os as macOS has it;" \
-		"a reproducible wheel and an offline sdist)"
+		"a reproducible wheel, built again from the sdist offline)"
 
 # mypy checks the package against its source (the extension through its stub), the examples and scripts/.
 lint: $(VENV)/.venv-ready
@@ -163,7 +163,8 @@ dist:
 test-wheels:
 	$(PYTHON) scripts/dist.py test
 
-# What make test checks of a release: a reproducible abi3 wheel, abi3audit, its contents, the offline sdist.
+# What make test checks of a release: the abi3 wheel built twice from the sdist, the second time offline,
+# byte-identical; abi3audit, its contents, the seed example on it.
 dist-check:
 	$(PYTHON) scripts/dist.py check
 

@@ -4,10 +4,10 @@
     python3 scripts/dist.py build    the sdist, then each wheel of matrix.WHEELS built from it, into dist/
     python3 scripts/dist.py test [NAME...]   each wheel of dist/ in a fresh venv of every interpreter it serves
                                      (or of those named), then pytest
-    python3 scripts/dist.py check    what make test checks of a release: the x86_64 abi3 wheel built from
-                                     the sdist in two directories (byte-identical), its tags, abi3audit,
-                                     licences, metadata and classifiers, the README's wheel table, and the
-                                     sdist installed with no Go module proxy
+    python3 scripts/dist.py check    what make test checks of a release: the x86_64 abi3 wheel built twice
+                                     from the sdist, the second time with no Go module proxy and an empty
+                                     module cache (byte-identical), its tags, abi3audit, licences, metadata
+                                     and classifiers, the README's wheel table, and the seed example on it
 
 Each wheel is built by its matrix builder (in a Debian root for aarch64, see interpreters.py), with
 zig's C compiler as cgo's CC, linking against glibc 2.17, and SOURCE_DATE_EPOCH from the last
@@ -83,8 +83,9 @@ def build_sdist(tree: Path, out: Path) -> Path:
     return sdist
 
 
-def build_wheel(wheel: matrix.Wheel, sdist: Path, out: Path) -> Path:
-    """Build one wheel from the sdist with its builder, tag it manylinux_2_17 and check it with abi3audit."""
+def build_wheel(wheel: matrix.Wheel, sdist: Path, out: Path, go_env: dict[str, str] | None = None) -> Path:
+    """Build one wheel from the sdist with its builder (go_env added to Go's environment), tag it manylinux_2_17 and
+    check it with abi3audit."""
     raw = out / ".raw" / wheel.name
     venv = ROOT / ".venvs" / f"build-{wheel.name}"
     shutil.rmtree(raw, ignore_errors=True)
@@ -98,7 +99,7 @@ def build_wheel(wheel: matrix.Wheel, sdist: Path, out: Path) -> Path:
         SOURCE_DATE_EPOCH=source_date_epoch(),
         ZIG_GLOBAL_CACHE_DIR=str(ROOT / "build" / "zig-cache"),
         PYOS_PASSENV="CC SOURCE_DATE_EPOCH ZIG_GLOBAL_CACHE_DIR",  # into a Debian root
-    )
+    ) | (go_env or {})
     prefix, python = interpreters.command(wheel.builder)
     run([*prefix, python, "-m", "venv", "--clear", str(venv)], cwd=ROOT)
     pip_wheel = ["-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(raw), str(sdist)]
@@ -198,18 +199,27 @@ def cmd_check() -> int:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        wheels = []
-        for copy in ("a", "second-copy"):
-            sdist = build_sdist(copy_tree(tmp_path / copy / "pyos"), tmp_path / copy / "dist")
-            wheels.append(build_wheel(wheel, sdist, tmp_path / copy / "dist"))
-        digests = [hashlib.sha256(path.read_bytes()).hexdigest() for path in wheels]
-        results.append(
-            check("a wheel built in two directories is byte-identical", digests[0] == digests[1], str(digests))
-        )
-        results.append(check_wheel(wheels[0], wheel, [tmp_path, ROOT]))
+        sdist = build_sdist(copy_tree(tmp_path / "pyos"), tmp_path / "dist")
+        first = build_wheel(wheel, sdist, tmp_path / "first")
+        results.append(check_wheel(first, wheel, [tmp_path, ROOT]))
         results.append(check_sdist(sdist))
         results.append(check_readme())
-        results.append(check_offline_install(sdist, tmp_path / "offline"))
+        # The second build is offline: it proves the sdist needs no module proxy, and, as pip unpacks the sdist
+        # into a directory of its own each time, that the build depends on no path.
+        modcache = tmp_path / "empty-module-cache"
+        modcache.mkdir()
+        offline_go = {"GOPROXY": "off", "GOMODCACHE": str(modcache), "GOFLAGS": "", "GOTOOLCHAIN": "local"}
+        try:
+            second = build_wheel(wheel, sdist, tmp_path / "offline", offline_go)
+        except subprocess.CalledProcessError as err:
+            what = "the wheel built from the sdist with GOPROXY=off and an empty module cache"
+            results.append(check(what, False, f"{err.cmd[-1]} failed, its output above"))
+        else:
+            digests = [hashlib.sha256(path.read_bytes()).hexdigest() for path in (first, second)]
+            results.append(
+                check("built again offline, the wheel is byte-identical", digests[0] == digests[1], str(digests))
+            )
+            results.append(check_seed_example(second, tmp_path / "seed"))
     failed = results.count(False)
     print(f"dist-check: {len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0
@@ -278,20 +288,13 @@ def check_sdist(sdist: Path) -> bool:
     return check("the sdist holds the sources, the licences and vendor/ (gopy included)", not missing, str(missing))
 
 
-def check_offline_install(sdist: Path, where: Path) -> bool:
-    """pip install of the sdist with no Go module proxy and an empty module cache, then the seed example."""
+def check_seed_example(path: Path, where: Path) -> bool:
+    """The seed example in a fresh venv holding only the wheel at path."""
     venv = where / "venv"
-    modcache = where / "empty-module-cache"
-    modcache.mkdir(parents=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    env = dict(os.environ, GOPROXY="off", GOMODCACHE=str(modcache), GOFLAGS="", GOTOOLCHAIN="local")
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(sdist)]
-    install = subprocess.run(pip, env=env, capture_output=True, text=True)
-    if not check(
-        "pip install of the sdist with GOPROXY=off and an empty module cache",
-        install.returncode == 0,
-        install.stderr[-2000:],
-    ):
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", str(path)]
+    install = subprocess.run(pip, capture_output=True, text=True)
+    if not check(f"pip install {path.name} into a fresh venv", install.returncode == 0, install.stderr[-2000:]):
         return False
     example = ROOT / "examples" / "seed_example.py"
     env = {
@@ -302,7 +305,7 @@ def check_offline_install(sdist: Path, where: Path) -> bool:
     )
     expected = (ROOT / "examples" / "seed_example.out").read_text()
     ok = seed.returncode == 0 and seed.stdout == expected and seed.stderr == ""
-    return check("the seed example from that install: its output, nothing on stderr", ok, seed.stdout + seed.stderr)
+    return check("the seed example on that wheel: its output, nothing on stderr", ok, seed.stdout + seed.stderr)
 
 
 def main(argv: list[str]) -> int:
