@@ -2,7 +2,7 @@
 # make check        the edit-test loop: go vet, the Go unit tests, lint, pytest against the installed build
 # make ci-config    the wheels workflow linted (actionlint) and its cibuildwheel selection checked
 # make test         every Go and Python test, the emulated build and the release checks (CI runs it)
-# make test-all     pytest (the seed example included) and the fork stress on every x86_64 CPython of scripts/matrix.py
+# make test-all     pytest (the seed example and the fork stress among its tests) on every x86_64 CPython of scripts/matrix.py
 # make dist         the sdist and the wheels of scripts/matrix.py (abi3 x86_64 and aarch64, cp313t), in dist/
 # make test-wheels  each wheel of dist/ in a fresh venv of every CPython it serves, then pytest
 # make bench        pyos.pipe2 against os.pipe2: time, instructions, threads, import, fork

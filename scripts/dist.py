@@ -170,7 +170,7 @@ def cmd_test(names: list[str]) -> int:
         for interpreter in [i for i in wheel_for(path).testers if not names or i.name in names]:
             name = f"{wheel_for(path).name}-on-{interpreter.name}"
             print(f"--- {path.name} on {interpreter.name}", flush=True)
-            results.append(test_all.run_suite(interpreter.name, str(path), ROOT / ".venvs" / f"wheel-{name}", False))
+            results.append(test_all.run_suite(interpreter.name, str(path), ROOT / ".venvs" / f"wheel-{name}"))
             print(f"{name:<32} {results[-1].report}", flush=True)
     return test_all.report(results, "test-wheels")
 
