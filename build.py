@@ -367,8 +367,9 @@ def build(python: str, dest: Path, tags: list[str], link: bool = True) -> Path:
     for source in [*sorted(EXTENSION_SOURCES.glob("*.[ch]")), *sorted(EXTENSION_SOURCES.glob("*.go")), EXPORTS_MAP]:
         shutil.copyfile(source, work / source.name)
     run([go, "tool", "goimports", "-w", f"{MODULE_NAME}.go"], cwd=work, env=tool_env(env))
-    # The header of the Go exports, which the C that pybindgen writes includes.
-    run([go, "build", buildmode, *tag_args, "-o", f"{MODULE_NAME}_go.so", "."], cwd=work, env=env)
+    # The header of the Go exports, which the C that pybindgen writes includes; -trimpath as in the build below,
+    # which then finds every package compiled.
+    run([go, "build", buildmode, "-trimpath", *tag_args, "-o", f"{MODULE_NAME}_go.so", "."], cwd=work, env=env)
     run([python, str(EXTENSION_SOURCES / "run_pybindgen.py"), "build.py"], cwd=work, env=env)
 
     module_file = f"_{MODULE_NAME}{extension_suffix(cfg)}" if link else f"_{MODULE_NAME}-{goos}-{goarch}.a"
