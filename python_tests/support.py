@@ -43,6 +43,11 @@ if WITHOUT_OS_PIPE2:
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_EXAMPLE = ROOT / "examples" / "seed_example.py"
+# For a script whose main thread forks from C (ctypes.PyDLL) while another thread may wait for the GIL: the child
+# runs bytecode with its parent's GIL state, as CPython is not told of the fork, and had that thread asked for the
+# GIL (after the switch interval), the child would wait forever for the thread, which it lacks, to take it. The
+# interval is made longer than any test.
+NO_GIL_DROP_REQUEST = "import sys; sys.setswitchinterval(1000)"
 # Set by scripts/dist.py where it runs the tests under qemu-user, whose system calls are qemu's emulation.
 UNDER_QEMU_USER = os.environ.get("PYOS_QEMU_USER") == "1"
 SEED_OUTPUT = (ROOT / "examples" / "seed_example.out").read_text()

@@ -18,7 +18,7 @@ import os
 import sys
 
 import pytest
-from support import run_python
+from support import NO_GIL_DROP_REQUEST, run_python
 
 import pyos
 
@@ -61,6 +61,7 @@ def ls_through_posix_spawn(out):
 
 # A fork from C: the child runs only C (PyDLL keeps the GIL), as CPython was not told of the fork.
 libc = ctypes.PyDLL(None)
+""" + NO_GIL_DROP_REQUEST + """
 LS_ARGV = (ctypes.c_char_p * (len(LS) + 1))(*[arg.encode() for arg in LS], None)
 SYS_CLONE, SIGCHLD = {"x86_64": 56, "aarch64": 220}[platform.machine()], 17
 

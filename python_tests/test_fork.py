@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import run_python
+from support import NO_GIL_DROP_REQUEST, run_python
 
 import pyos
 
@@ -157,11 +157,12 @@ def test_no_python_call_reaches_the_fork_lock():
     assert hasattr(pyos._pyosgo, "binding_ONonblock")  # the control: gopy's wrappers are listed
 
 
-FORKS_FROM_C = """
-import ctypes, os, threading
+FORKS_FROM_C = f"""
+import ctypes, os, sys, threading
 import pyos
 
 libc = ctypes.PyDLL(None)  # the GIL held across fork(), which CPython is not told about
+{NO_GIL_DROP_REQUEST}
 stop = threading.Event()
 
 
