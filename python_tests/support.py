@@ -11,6 +11,7 @@ import json
 import operator
 import os
 import posix
+import signal
 import subprocess
 import sys
 import textwrap
@@ -227,16 +228,20 @@ def run_python(
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """Run `python [options] -c code args` with this interpreter in a child process, its output captured as text.
-    env replaces the environment; code may be indented as a whole."""
-    return subprocess.run(
-        [sys.executable, *options, "-c", textwrap.dedent(code), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        pass_fds=pass_fds,
-        timeout=timeout,
-    )
+    env replaces the environment; code may be indented as a whole. The child runs in a session of its own, so that
+    a timeout kills it with everything it forked: a hung grandchild is not left behind."""
+    argv = [sys.executable, *options, "-c", textwrap.dedent(code), *args]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with subprocess.Popen(
+        argv, text=True, env=env, cwd=cwd, pass_fds=pass_fds, start_new_session=True, **pipes
+    ) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+    return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
 
 
 def seed_example_env() -> dict[str, str]:
