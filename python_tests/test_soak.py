@@ -27,6 +27,9 @@ def test_soak_keeps_fds_and_rss_flat():
     assert len(samples) >= 10
     assert report["ok"] > CALLS // 2 and report["errors"] > 0 and report["emfile"] >= CALLS // 1000
     assert len({s["fds"] for s in samples}) == 1, samples
-    growth_kb = max(s["rss_kb"] for s in samples) - samples[0]["rss_kb"]
-    assert growth_kb < 1024, samples
+    # A leak grows with the calls; warm-up (the allocator, Go's heap, under qemu-user its translation cache) is a
+    # step in the first samples. So RSS is judged over the second half of the run: under 512 KiB, ~10 bytes a call.
+    later = samples[len(samples) // 2 :]
+    growth_kb = max(s["rss_kb"] for s in later) - later[0]["rss_kb"]
+    assert growth_kb < 512, samples
     assert report["handles"] == 0
