@@ -231,9 +231,15 @@ def run_python(
     env replaces the environment; code may be indented as a whole. The child runs in a session of its own, so that
     a timeout kills it with everything it forked: a hung grandchild is not left behind."""
     argv = [sys.executable, *options, "-c", textwrap.dedent(code), *args]
-    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
     with subprocess.Popen(
-        argv, text=True, env=env, cwd=cwd, pass_fds=pass_fds, start_new_session=True, **pipes
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=cwd,
+        pass_fds=pass_fds,
+        start_new_session=True,
     ) as proc:
         try:
             stdout, stderr = proc.communicate(timeout=timeout)

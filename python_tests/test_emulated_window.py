@@ -40,7 +40,8 @@ pytestmark = [
 
 # Run with PYOS_PIPE2_WINDOW=REPORT,RELEASE: argv[1] says how to start the child, argv[2:] are the other ends.
 EXEC_IN_THE_WINDOW = (
-    """
+    NO_GIL_DROP_REQUEST
+    + """
 import ctypes, json, os, platform, select, sys, threading
 import pyos
 
@@ -62,9 +63,6 @@ def ls_through_posix_spawn(out):
 
 # A fork from C: the child runs only C (PyDLL keeps the GIL), as CPython was not told of the fork.
 libc = ctypes.PyDLL(None)
-"""
-    + NO_GIL_DROP_REQUEST
-    + """
 LS_ARGV = (ctypes.c_char_p * (len(LS) + 1))(*[arg.encode() for arg in LS], None)
 SYS_CLONE, SIGCHLD = {"x86_64": 56, "aarch64": 220}[platform.machine()], 17
 

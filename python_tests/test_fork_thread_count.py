@@ -94,8 +94,9 @@ def why_no_mount_namespace() -> str | None:
 
 
 def stderr_of_fork(tmp_path: Path, *args: str, proc: bool = True) -> str:
-    if not proc and why_no_mount_namespace() is not None:
-        pytest.skip(why_no_mount_namespace())
+    unmountable = None if proc else why_no_mount_namespace()
+    if unmountable is not None:
+        pytest.skip(unmountable)
     script = tmp_path / "fork_script.py"
     script.write_text(FORK_SCRIPT)
     argv = [sys.executable, str(script), *args]

@@ -102,4 +102,7 @@ def readme_table() -> str:
 
 
 if __name__ == "__main__":
-    print(" ".join(CI) if sys.argv[1:] == ["--ci"] else readme_table(), end="\n" if sys.argv[1:] else "")
+    if sys.argv[1:] == ["--ci"]:
+        print(" ".join(CI))
+    else:
+        print(readme_table(), end="")
