@@ -4,7 +4,9 @@ support too, the environment passing the setting on."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import support
@@ -32,3 +34,18 @@ def pytest_report_header(config: pytest.Config) -> str:
         where = "os's own"
     reference = "os.pipe2" if support.OS_PIPE2 is not None else "support.modelled_pipe2 (CPython's os.pipe2 modelled)"
     return f"os.pipe2: {where}; pyos.pipe2 is compared with {reference}"
+
+
+@pytest.fixture(scope="session")
+def mypy_strict(tmp_path_factory: pytest.TempPathFactory) -> support.MypyStrict:
+    """Run `mypy --strict --platform PLATFORM` on a file, with one cache per platform for the whole session: mypy
+    reads typeshed once per platform instead of once per run, which is most of its time (much more where mypy is not
+    compiled, as on 3.13t)."""
+    caches = tmp_path_factory.mktemp("mypy-cache")
+
+    def run(source: Path, platform: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "mypy", "--strict", "--platform", platform, "--no-error-summary"]
+        argv += ["--cache-dir", str(caches / platform), source.name]
+        return subprocess.run(argv, capture_output=True, text=True, cwd=source.parent)
+
+    return run

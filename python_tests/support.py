@@ -51,6 +51,8 @@ SEED_EXAMPLE = ROOT / "examples" / "seed_example.py"
 NO_GIL_DROP_REQUEST = "import sys; sys.setswitchinterval(1000)"
 # Set by scripts/dist.py where it runs the tests under qemu-user, whose system calls are qemu's emulation.
 UNDER_QEMU_USER = os.environ.get("PYOS_QEMU_USER") == "1"
+# conftest.py's mypy_strict fixture: mypy --strict on a file, for a platform.
+MypyStrict = Callable[[Path, str], "subprocess.CompletedProcess[str]"]
 SEED_OUTPUT = (ROOT / "examples" / "seed_example.out").read_text()
 
 # The Python values of the table's python_value cases, by kind.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
 from support import run_python
@@ -119,16 +118,10 @@ def test_a_differing_os_constant_is_an_error_and_os_is_left_as_it_was(name):
 
 
 @pytest.mark.parametrize("platform", ["linux", "darwin"])
-def test_mypy_strict_types_install_as_returning_bool(tmp_path, platform):
+def test_mypy_strict_types_install_as_returning_bool(mypy_strict, tmp_path, platform):
     source = tmp_path / "uses_install.py"
     source.write_text("import pyos\n\ninstalled: bool = pyos.install()\nwrong: str = pyos.install()\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--platform", platform, "--no-error-summary", source.name],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,  # mypy's cache goes there
-        check=False,
-    )
+    proc = mypy_strict(source, platform)
     errors = [line for line in proc.stdout.splitlines() if ": error:" in line]
     assert len(errors) == 1 and errors[0].startswith("uses_install.py:4:"), proc.stdout
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import inspect
 import os
 import pydoc
-import subprocess
-import sys
 import textwrap
 import traceback
 import types
@@ -18,7 +16,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from support import IndexReturning, is_frame_of_the_model, reference_pipe2
+from support import IndexReturning, MypyStrict, is_frame_of_the_model, reference_pipe2
 
 import pyos
 
@@ -112,32 +110,27 @@ class Flags(enum.IntFlag):
 """
 
 
-def mypy_rejected_calls(tmp_path: Path, module: str, platform: str) -> set[str]:
+def mypy_rejected_calls(mypy_strict: MypyStrict, tmp_path: Path, module: str, platform: str) -> set[str]:
     """The lines of CALLS that mypy --strict rejects, written with {m} for the module."""
     calls = CALL_LINES
     header = HEADER.splitlines()
     source = tmp_path / f"uses_{module}_on_{platform}.py"
     source.write_text("\n".join(header + [call.format(m=module) for call in calls]) + "\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--platform", platform, "--no-error-summary", str(source)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,  # mypy's cache goes there
-    )
+    proc = mypy_strict(source, platform)
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     error_lines = {int(line.split(":")[1]) for line in proc.stdout.splitlines() if ": error: " in line}
     assert error_lines <= set(range(len(header) + 1, len(header) + len(calls) + 1)), proc.stdout
     return {calls[n - len(header) - 1] for n in error_lines}
 
 
-def test_mypy_strict_accepts_and_rejects_what_it_does_for_os(tmp_path):
-    rejected = mypy_rejected_calls(tmp_path, "pyos", "linux")
-    assert rejected == mypy_rejected_calls(tmp_path, "os", "linux")
+def test_mypy_strict_accepts_and_rejects_what_it_does_for_os(mypy_strict, tmp_path):
+    rejected = mypy_rejected_calls(mypy_strict, tmp_path, "pyos", "linux")
+    assert rejected == mypy_rejected_calls(mypy_strict, tmp_path, "os", "linux")
     # Every call before the first right one is wrong, every call after it right.
     assert rejected == set(CALL_LINES[: CALL_LINES.index("{m}.pipe2(0)")])
 
 
-def test_o_direct_is_typed_linux_only_as_os_types_it(tmp_path):
+def test_o_direct_is_typed_linux_only_as_os_types_it(mypy_strict, tmp_path):
     for module in ("pyos", "os"):
-        assert "direct: int = {m}.O_DIRECT" in mypy_rejected_calls(tmp_path, module, "darwin")
-        assert "direct: int = {m}.O_DIRECT" not in mypy_rejected_calls(tmp_path, module, "linux")
+        assert "direct: int = {m}.O_DIRECT" in mypy_rejected_calls(mypy_strict, tmp_path, module, "darwin")
+        assert "direct: int = {m}.O_DIRECT" not in mypy_rejected_calls(mypy_strict, tmp_path, module, "linux")
