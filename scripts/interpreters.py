@@ -115,6 +115,7 @@ def making(name: str) -> Iterator[Path | None]:
             yield None
             return
         for stale in (CACHE / ".tmp").glob(f"{name}.*.partial"):  # left by an interrupted run
+            unmount_under(stale)
             shutil.rmtree(stale)
         tmp = Path(tempfile.mkdtemp(prefix=f"{name}.", suffix=".partial", dir=CACHE / ".tmp"))
         try:
@@ -122,6 +123,14 @@ def making(name: str) -> Iterator[Path | None]:
             os.rename(tmp / name, final)
         finally:
             shutil.rmtree(tmp)
+
+
+def unmount_under(path: Path) -> None:
+    """Unmount what a killed mmdebstrap left mounted in path (its /proc, /sys and /dev), deepest first, so that
+    removing path neither fails on them nor reaches into the host's."""
+    mounts = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+    for point in sorted((m for m in mounts if Path(m).is_relative_to(path)), reverse=True):
+        run(["umount", "--lazy", point])
 
 
 def packages_for(root: str) -> list[str]:
