@@ -17,6 +17,12 @@ PYTHON ?= python3
 VENV   ?= .venv
 VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.pyos-installed
+# uv makes the venvs and installs the pinned tools, much faster than venv and pip (docs/development.md);
+# $(PYTHON)'s pip builds and installs pyos into them, as a user's pip does.
+UV     := .venvs/uv/bin/uv
+# The system's CA store, as pip's, not uv's own: a proxy's CA is in the system's.
+UV_INSTALL := $(UV) pip install --quiet --system-certs --python
+PIP    := $(PYTHON) -m pip --python
 # A second venv whose extension is built with -tags pyos_emulate: pipe2 emulated on Linux; pyos_pipe2_window
 # lets the Python tests stop it between pipe and fcntl (pyos/pipe2_window.go).
 EMU_VENV  := .venv-emulated
@@ -35,21 +41,25 @@ FAST := -m "not slow"
 
 all: test
 
-%/.venv-ready: requirements-test.txt requirements-lint.txt
-	$(PYTHON) -m venv $*
-	$*/bin/python -m pip install --quiet --upgrade pip
-	$*/bin/python -m pip install --quiet -r requirements-test.txt -r requirements-lint.txt
+$(UV): requirements-uv.txt
+	$(PYTHON) -m venv --without-pip .venvs/uv
+	$(PIP) .venvs/uv/bin/python install --quiet -r requirements-uv.txt
+	touch $@
+
+%/.venv-ready: requirements-test.txt requirements-lint.txt | $(UV)
+	$(UV) venv --quiet --clear --python $(PYTHON) $*
+	$(UV_INSTALL) $*/bin/python -r requirements-test.txt -r requirements-lint.txt
 	touch $@
 
 # pip builds the wheel in an isolated environment with the build requirements of
 # pyproject.toml, and build.py drives gopy; its output shows only if it fails.
 # The venv is order-only: pip builds in isolation, so new test or lint tools need no rebuild.
 $(STAMP): $(PACKAGE_SOURCES) | $(VENV)/.venv-ready
-	$(VPY) -m pip install --quiet --force-reinstall --no-deps .
+	$(PIP) $(VPY) install --quiet --force-reinstall --no-deps .
 	touch $@
 
 $(EMU_STAMP): $(PACKAGE_SOURCES) | $(EMU_VENV)/.venv-ready
-	PYOS_GO_TAGS=pyos_emulate,pyos_pipe2_window $(EMU_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps .
+	PYOS_GO_TAGS=pyos_emulate,pyos_pipe2_window $(PIP) $(EMU_VENV)/bin/python install --quiet --force-reinstall --no-deps .
 	touch $@
 
 $(DEMO_VENV)/.pyos-installed: $(PACKAGE_SOURCES)
@@ -125,9 +135,9 @@ go-cross:
 # Python's headers are this interpreter's. pybindgen and ziglang as pyproject.toml and
 # requirements-dist.txt pin them.
 CROSS_VENV := .venvs/cross
-$(CROSS_VENV)/.ready: pyproject.toml requirements-dist.txt
-	$(PYTHON) -m venv $(CROSS_VENV)
-	$(CROSS_VENV)/bin/python -m pip install --quiet "$$(grep -o 'pybindgen==[0-9.]*' pyproject.toml)" \
+$(CROSS_VENV)/.ready: pyproject.toml requirements-dist.txt | $(UV)
+	$(UV) venv --quiet --clear --python $(PYTHON) $(CROSS_VENV)
+	$(UV_INSTALL) $(CROSS_VENV)/bin/python "$$(grep -o 'pybindgen==[0-9.]*' pyproject.toml)" \
 		"$$(grep '^ziglang==' requirements-dist.txt)"
 	touch $@
 
@@ -175,7 +185,7 @@ fork-control: $(STAMP)
 	GOGC=1 $(VPY) -W ignore::DeprecationWarning python_tests/fork_stress.py 200 --enter-go-in-child 2>/dev/null
 
 bench: $(STAMP)
-	$(VPY) -m pip install --quiet -r bench/requirements.txt
+	$(UV_INSTALL) $(VPY) -r bench/requirements.txt
 	$(VPY) bench/pipe2_bench.py
 	$(VPY) bench/callgrind_count.py
 

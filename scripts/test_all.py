@@ -25,6 +25,7 @@ import matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 VENVS = ROOT / ".venvs"
+UV = VENVS / "uv" / "bin" / "uv"
 
 
 @dataclass
@@ -43,6 +44,35 @@ def run_logged(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> 
     return proc
 
 
+@dataclass
+class Venv:
+    """The commands that make a fresh venv and install into it. On the host uv makes it and installs the pinned tools,
+    much faster than venv and pip (docs/development.md), and this interpreter's pip builds and installs pyos, as a
+    user's pip does. In a root, where neither is, its interpreter's venv and pip do both."""
+
+    make: list[str]
+    install_tools: list[str]  # then -r FILE or packages
+    pip: list[str]
+
+    @classmethod
+    def of(cls, prefix: list[str], python: str, path: Path) -> Venv:
+        if prefix:
+            pip = [*prefix, str(path / "bin" / "python"), "-m", "pip"]
+            return cls([*prefix, python, "-m", "venv", "--clear", str(path)], [*pip, "install", "--quiet"], pip)
+        uv = str(uv_path())
+        return cls(
+            [uv, "venv", "--quiet", "--clear", "--python", python, str(path)],
+            [uv, "pip", "install", "--quiet", "--system-certs", "--python", str(path / "bin" / "python")],
+            [sys.executable, "-m", "pip", "--python", str(path / "bin" / "python")],
+        )
+
+
+def uv_path() -> Path:
+    """uv, as requirements-uv.txt pins it, installed by the Makefile's rule for it."""
+    subprocess.run(["make", "--no-print-directory", "--silent", str(UV.relative_to(ROOT))], cwd=ROOT, check=True)
+    return UV
+
+
 def run_suite(name: str, install: str, venv: Path) -> Result:
     """The one runner: a fresh venv of interpreter name, the test requirements and install (. or a wheel), then
     pytest; logged in venv's .log."""
@@ -58,10 +88,11 @@ def run_suite(name: str, install: str, venv: Path) -> Result:
     qemu = {"PYOS_QEMU_USER": "1"} if matrix.BY_NAME[name].machine != os.uname().machine else {}
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONUNBUFFERED", "PYTHON_GIL")} | qemu
     vpy = [*prefix, str(venv / "bin" / "python")]
+    commands = Venv.of(prefix, python, venv)
     setup = [
-        [*prefix, python, "-m", "venv", "--clear", str(venv)],
-        [*vpy, "-m", "pip", "install", "--quiet", "-r", "requirements-test.txt"],
-        [*vpy, "-m", "pip", "install", "--quiet", "--no-deps", install],
+        commands.make,
+        [*commands.install_tools, "-r", "requirements-test.txt"],
+        [*commands.pip, "install", "--quiet", "--no-deps", install],
     ]
     for step in setup:
         if run_logged(step, log, env).returncode:
