@@ -20,7 +20,7 @@ STAMP  := $(VENV)/.pyos-installed
 # uv makes the venvs and installs the pinned tools, much faster than venv and pip (docs/development.md);
 # $(PYTHON)'s pip builds and installs pyos into them, as a user's pip does.
 UV     := .venvs/uv/bin/uv
-# The system's CA store, as pip's, not uv's own: a proxy's CA is in the system's.
+# The system's CA store, not the one uv carries: a proxy's CA is in the system's.
 UV_INSTALL := $(UV) pip install --quiet --system-certs --python
 PIP    := $(PYTHON) -m pip --python
 # A second venv whose extension is built with -tags pyos_emulate: pipe2 emulated on Linux; pyos_pipe2_window
