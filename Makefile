@@ -17,12 +17,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.pyos-installed
-# uv makes the venvs and installs the pinned tools, much faster than venv and pip (docs/development.md);
-# $(PYTHON)'s pip builds and installs pyos into them, as a user's pip does.
-UV     := .venvs/uv/bin/uv
-# The system's CA store, not the one uv carries: a proxy's CA is in the system's.
-UV_INSTALL := $(UV) pip install --quiet --system-certs --python
-PIP    := $(PYTHON) -m pip --python
+# uv installs the pinned tools into the venvs, much faster than pip (docs/development.md); each venv's own pip,
+# the one its interpreter ships, builds and installs pyos, as a user's pip does. uv takes the system's CA store,
+# not the one it carries: a proxy's CA is in the system's.
+UV := .venvs/uv/bin/uv
+UV_INSTALL_INTO := $(UV) pip install --quiet --system-certs --python
 # A second venv whose extension is built with -tags pyos_emulate: pipe2 emulated on Linux; pyos_pipe2_window
 # lets the Python tests stop it between pipe and fcntl (pyos/pipe2_window.go).
 EMU_VENV  := .venv-emulated
@@ -42,24 +41,24 @@ FAST := -m "not slow"
 all: test
 
 $(UV): requirements-uv.txt
-	$(PYTHON) -m venv --without-pip .venvs/uv
-	$(PIP) .venvs/uv/bin/python install --quiet -r requirements-uv.txt
+	$(PYTHON) -m venv .venvs/uv
+	.venvs/uv/bin/python -m pip install --quiet -r requirements-uv.txt
 	touch $@
 
 %/.venv-ready: requirements-test.txt requirements-lint.txt | $(UV)
-	$(UV) venv --quiet --clear --python $(PYTHON) $*
-	$(UV_INSTALL) $*/bin/python -r requirements-test.txt -r requirements-lint.txt
+	$(PYTHON) -m venv $*
+	$(UV_INSTALL_INTO) $*/bin/python -r requirements-test.txt -r requirements-lint.txt
 	touch $@
 
 # pip builds the wheel in an isolated environment with the build requirements of
 # pyproject.toml, and build.py drives gopy; its output shows only if it fails.
 # The venv is order-only: pip builds in isolation, so new test or lint tools need no rebuild.
 $(STAMP): $(PACKAGE_SOURCES) | $(VENV)/.venv-ready
-	$(PIP) $(VPY) install --quiet --force-reinstall --no-deps .
+	$(VPY) -m pip install --quiet --force-reinstall --no-deps .
 	touch $@
 
 $(EMU_STAMP): $(PACKAGE_SOURCES) | $(EMU_VENV)/.venv-ready
-	PYOS_GO_TAGS=pyos_emulate,pyos_pipe2_window $(PIP) $(EMU_VENV)/bin/python install --quiet --force-reinstall --no-deps .
+	PYOS_GO_TAGS=pyos_emulate,pyos_pipe2_window $(EMU_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps .
 	touch $@
 
 $(DEMO_VENV)/.pyos-installed: $(PACKAGE_SOURCES)
@@ -137,7 +136,7 @@ go-cross:
 CROSS_VENV := .venvs/cross
 $(CROSS_VENV)/.ready: pyproject.toml requirements-dist.txt | $(UV)
 	$(UV) venv --quiet --clear --python $(PYTHON) $(CROSS_VENV)
-	$(UV_INSTALL) $(CROSS_VENV)/bin/python "$$(grep -o 'pybindgen==[0-9.]*' pyproject.toml)" \
+	$(UV_INSTALL_INTO) $(CROSS_VENV)/bin/python "$$(grep -o 'pybindgen==[0-9.]*' pyproject.toml)" \
 		"$$(grep '^ziglang==' requirements-dist.txt)"
 	touch $@
 
@@ -185,7 +184,7 @@ fork-control: $(STAMP)
 	GOGC=1 $(VPY) -W ignore::DeprecationWarning python_tests/fork_stress.py 200 --enter-go-in-child 2>/dev/null
 
 bench: $(STAMP)
-	$(UV_INSTALL) $(VPY) -r bench/requirements.txt
+	$(UV_INSTALL_INTO) $(VPY) -r bench/requirements.txt
 	$(VPY) bench/pipe2_bench.py
 	$(VPY) bench/callgrind_count.py
 

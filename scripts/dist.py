@@ -49,9 +49,9 @@ def tools() -> Path:
     wanted = (ROOT / "requirements-dist.txt").read_text()
     stamp = TOOLS / ".requirements"
     if not stamp.exists() or stamp.read_text() != wanted:
-        venv = test_all.Venv.of([], sys.executable, TOOLS)
-        run(venv.make)
-        run([*venv.install_tools, "-r", str(ROOT / "requirements-dist.txt")])
+        commands = test_all.VenvCommands.of([], sys.executable, TOOLS)
+        run(commands.make)
+        run([*commands.install_tools, "-r", str(ROOT / "requirements-dist.txt")])
         stamp.write_text(wanted)
     return TOOLS / "bin"
 
@@ -92,9 +92,9 @@ def build_wheel(wheel: matrix.Wheel, sdist: Path, out: Path, go_env: dict[str, s
         PYOS_PASSENV="CC SOURCE_DATE_EPOCH ZIG_GLOBAL_CACHE_DIR",  # into a Debian root
     ) | (go_env or {})
     prefix, python = interpreters.command(wheel.builder)
-    builder = test_all.Venv.of(prefix, python, venv)
-    run(builder.make, cwd=ROOT)
-    run([*builder.pip, "wheel", "--quiet", "--no-deps", "--wheel-dir", str(raw), str(sdist)], env=env, cwd=ROOT)
+    commands = test_all.VenvCommands.of(prefix, python, venv)
+    run(commands.make, cwd=ROOT)
+    run([*commands.pip, "wheel", "--quiet", "--no-deps", "--wheel-dir", str(raw), str(sdist)], env=env, cwd=ROOT)
     (built,) = raw.glob("*.whl")
     if f"-{wheel.tag}-" not in built.name:
         sys.exit(f"dist.py: error: {wheel.builder} built {built.name}, not a {wheel.tag} wheel")
@@ -104,7 +104,7 @@ def build_wheel(wheel: matrix.Wheel, sdist: Path, out: Path, go_env: dict[str, s
     if wheel.machine != os.uname().machine:
         requirements = (ROOT / "requirements-dist.txt").read_text().splitlines()
         pin = [line for line in requirements if line.startswith("auditwheel")]
-        run([*builder.install_tools, *pin], cwd=ROOT)
+        run([*commands.install_tools, *pin], cwd=ROOT)
         auditwheel = [*prefix, str(venv / "bin" / "auditwheel")]
     before = set(out.glob("*.whl"))
     repair = [*auditwheel, "repair", "--only-plat", "--patcher", "none", "--plat", wheel.platform]
@@ -282,7 +282,7 @@ def check_sdist(sdist: Path) -> bool:
 def check_seed_example(path: Path, where: Path) -> bool:
     """The seed example in a fresh venv holding only the wheel at path."""
     venv = where / "venv"
-    commands = test_all.Venv.of([], sys.executable, venv)
+    commands = test_all.VenvCommands.of([], sys.executable, venv)
     subprocess.run(commands.make, check=True)
     install = subprocess.run(
         [*commands.pip, "install", "--quiet", "--no-deps", str(path)], capture_output=True, text=True

@@ -122,14 +122,16 @@ def making(name: str) -> Iterator[Path | None]:
             yield tmp / name
             os.rename(tmp / name, final)
         finally:
+            unmount_under(tmp)
             shutil.rmtree(tmp)
 
 
 def unmount_under(path: Path) -> None:
-    """Unmount what a killed mmdebstrap left mounted in path (its /proc, /sys and /dev), deepest first, so that
+    """Unmount what an interrupted mmdebstrap left mounted in path (its /proc, /sys and /dev), deepest first, so that
     removing path neither fails on them nor reaches into the host's."""
-    mounts = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
-    for point in sorted((m for m in mounts if Path(m).is_relative_to(path)), reverse=True):
+    escaped = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+    mounts = [re.sub(r"\\([0-7]{3})", lambda octal: chr(int(octal[1], 8)), m) for m in escaped]  # \040 is a space
+    for point in sorted((m for m in mounts if Path(m).is_relative_to(path.resolve())), reverse=True):
         run(["umount", "--lazy", point])
 
 

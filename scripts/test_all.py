@@ -45,31 +45,30 @@ def run_logged(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> 
 
 
 @dataclass
-class Venv:
-    """The commands that make a fresh venv and install into it. On the host uv makes it and installs the pinned tools,
-    much faster than venv and pip (docs/development.md), and this interpreter's pip builds and installs pyos, as a
-    user's pip does. In a root, where neither is, its interpreter's venv and pip do both."""
+class VenvCommands:
+    """The commands that make a fresh venv, install the pinned tools into it, and run its pip. Each venv has the pip
+    its interpreter ships, which builds and installs pyos as a user's does; on the host uv installs the tools, much
+    faster than pip (docs/development.md). In a root, where uv is not, the venv's pip installs them too."""
 
     make: list[str]
     install_tools: list[str]  # then -r FILE or packages
     pip: list[str]
 
     @classmethod
-    def of(cls, prefix: list[str], python: str, path: Path) -> Venv:
+    def of(cls, prefix: list[str], python: str, path: Path) -> VenvCommands:
+        pip = [*prefix, str(path / "bin" / "python"), "-m", "pip"]
+        make = [*prefix, python, "-m", "venv", "--clear", str(path)]
         if prefix:
-            pip = [*prefix, str(path / "bin" / "python"), "-m", "pip"]
-            return cls([*prefix, python, "-m", "venv", "--clear", str(path)], [*pip, "install", "--quiet"], pip)
-        uv = str(uv_path())
-        return cls(
-            [uv, "venv", "--quiet", "--clear", "--python", python, str(path)],
-            [uv, "pip", "install", "--quiet", "--system-certs", "--python", str(path / "bin" / "python")],
-            [sys.executable, "-m", "pip", "--python", str(path / "bin" / "python")],
-        )
+            return cls(make, [*pip, "install", "--quiet"], pip)
+        uv = [str(installed_uv()), "pip", "install", "--quiet", "--system-certs"]
+        return cls(make, [*uv, "--python", str(path / "bin" / "python")], pip)
 
 
-def uv_path() -> Path:
+def installed_uv() -> Path:
     """uv, as requirements-uv.txt pins it, installed by the Makefile's rule for it."""
-    subprocess.run(["make", "--no-print-directory", "--silent", str(UV.relative_to(ROOT))], cwd=ROOT, check=True)
+    make = ["make", "--no-print-directory", f"PYTHON={sys.executable}", str(UV.relative_to(ROOT))]
+    if subprocess.run(make, cwd=ROOT, stdout=sys.stderr).returncode:
+        sys.exit(f"test_all.py: error: {' '.join(make)} failed: uv is missing")
     return UV
 
 
@@ -88,7 +87,7 @@ def run_suite(name: str, install: str, venv: Path) -> Result:
     qemu = {"PYOS_QEMU_USER": "1"} if matrix.BY_NAME[name].machine != os.uname().machine else {}
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONUNBUFFERED", "PYTHON_GIL")} | qemu
     vpy = [*prefix, str(venv / "bin" / "python")]
-    commands = Venv.of(prefix, python, venv)
+    commands = VenvCommands.of(prefix, python, venv)
     setup = [
         commands.make,
         [*commands.install_tools, "-r", "requirements-test.txt"],
