@@ -1,6 +1,6 @@
 """Run the tests as on macOS with PYOS_TEST_WITHOUT_OS_PIPE2=1: importing support first takes os.pipe2 and
 os.O_DIRECT away before any test module imports os's names, and the child processes that rely on os.pipe2 import
-support too, the environment passing the setting on."""
+support too, the environment passing the setting on. Also the mypy_strict fixture, which the typing tests share."""
 
 from __future__ import annotations
 
