@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import NO_GIL_DROP_REQUEST, run_python
+from support import NO_GIL_DROP_REQUEST, UNDER_QEMU_USER, run_python
 
 import pyos
 
@@ -70,7 +70,7 @@ def test_fork_stress_no_child_hangs_or_fails():
         [sys.executable, str(HERE / "fork_stress.py"), "500"],
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=900 if UNDER_QEMU_USER else 180,  # fork_stress.DEADLINE's reason
         env={**os.environ, "GOGC": "1"},
     )
     assert proc.returncode == 0, proc.stderr
