@@ -11,6 +11,7 @@ this tree, then pytest. One line per interpreter and a summary; what each step p
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shlex
@@ -64,8 +65,9 @@ class VenvCommands:
         return cls(make, [*uv, "--python", str(path / "bin" / "python")], pip)
 
 
+@functools.cache
 def installed_uv() -> Path:
-    """uv, as requirements-uv.txt pins it, installed by the Makefile's rule for it."""
+    """uv, as requirements-uv.txt pins it, installed by the Makefile's rule for it (asked of make once a run)."""
     make = ["make", "--no-print-directory", f"PYTHON={sys.executable}", str(UV.relative_to(ROOT))]
     if subprocess.run(make, cwd=ROOT, stdout=sys.stderr).returncode:
         sys.exit(f"test_all.py: error: {' '.join(make)} failed: uv is missing")
