@@ -167,7 +167,7 @@ def ensure_binfmt(machine: str) -> None:
     """Make the kernel run machine's programs through qemu-user-static, also inside a root (binfmt_misc's F flag)."""
     if machine == os.uname().machine:
         return
-    apt_install(["qemu-user-static", "binfmt-support"])
+    apt_install(["qemu-user-static", "binfmt-support", "arch-test"])  # mmdebstrap needs arch-test for a foreign arch
     binfmt = Path("/proc/sys/fs/binfmt_misc")
     if not (binfmt / "register").exists():
         run(["mount", "-t", "binfmt_misc", "binfmt_misc", str(binfmt)])
