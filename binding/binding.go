@@ -3,8 +3,10 @@
 // gopy writes a Python wrapper for every function here that it can bind, turns
 // every Go error into RuntimeError and every slice into a handle object whose
 // finalizer calls back into Go, so nothing here returns either: results are
-// plain integers, and a failure is an errno. Python reads the release and the
-// flags' values through gopy's wrappers. Pipe2 has three results, which gopy
+// plain integers, and a failure is an errno. The extension's C reads the release
+// and the flags' values once, at module init, through a Go export of its own
+// (../extension/go_exports.go), so that importing pyos in Python calls no gopy
+// wrapper: a forked child may import it again. Pipe2 has three results, which gopy
 // does not bind (build.py checks that it wrote no wrapper for it): the
 // extension's C (../extension/pyos_module.c) calls it through a Go export of its
 // own (../extension/go_exports.go), converting the argument as os.pipe2 does and

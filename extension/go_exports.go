@@ -6,8 +6,10 @@ package main
 import "C"
 
 import (
+	"os/signal"
 	"runtime"
 	"runtime/metrics"
+	"syscall"
 
 	"github.com/pyos-project/pyos/binding"
 	"github.com/pyos-project/pyos/pyos"
@@ -50,17 +52,30 @@ func pyos_go_threads() C.long {
 	return C.long(sample[0].Value.Uint64())
 }
 
-// pyos_go_pipe2_config tells the C, once at module init, what pyos.Pipe2 is in this build.
+// pyos_go_config tells the C, once at module init, what pyos.Pipe2 is in this build, the
+// flags' values and the release; the C frees version.
 //
-//export pyos_go_pipe2_config
-func pyos_go_pipe2_config(native, emulatedFlags, packetMode *C.int) {
+//export pyos_go_config
+func pyos_go_config(cfg *C.struct_pyos_go_config) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	*native, *emulatedFlags, *packetMode = 0, C.int(pyos.EmulatedFlags), -1
+	cfg.native_pipe2, cfg.emulated_flags, cfg.packet_mode = 0, C.int(pyos.EmulatedFlags), -1
 	if pyos.HaveNativePipe2 {
-		*native = 1
+		cfg.native_pipe2 = 1
 	}
 	if pyos.HavePacketMode {
-		*packetMode = C.int(pyos.PacketMode)
+		cfg.packet_mode = C.int(pyos.PacketMode)
 	}
+	cfg.o_nonblock, cfg.o_cloexec = C.int(binding.ONonblock()), C.int(binding.OCloexec())
+	cfg.version = C.CString(binding.Version())
+}
+
+// pyos_go_ignore_signal ignores sig through os/signal, which tells Go's runtime: a signal the
+// process ignored before Go's runtime started is ignored again.
+//
+//export pyos_go_ignore_signal
+func pyos_go_ignore_signal(sig C.int) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	signal.Ignore(syscall.Signal(sig))
 }

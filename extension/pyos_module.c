@@ -15,6 +15,7 @@
  */
 
 #include "pyos_module.h"
+#include "process_state.h"
 #include "_cgo_export.h" /* the Go functions of go_exports.go */
 
 #include <errno.h>
@@ -358,14 +359,20 @@ add_public_functions(PyObject *m)
     return res;
 }
 
-/* HAVE_NATIVE_PIPE2, and O_DIRECT where pipe2 has packet mode: what Go told pyos_module_init. */
+/* What Go told pyos_module_init: HAVE_NATIVE_PIPE2, the flags (O_DIRECT where pipe2 has packet
+ * mode) and __version__. Python reads them from the module, without calling into Go. */
 static int
-add_constants(PyObject *m)
+add_constants(PyObject *m, const struct pyos_go_config *config)
 {
     PyObject *native = PyBool_FromLong(native_pipe2);
 
     if (PyModule_AddObject(m, "HAVE_NATIVE_PIPE2", native) < 0) { /* steals native only on success */
         Py_DECREF(native);
+        return -1;
+    }
+    if (PyModule_AddIntConstant(m, "O_NONBLOCK", config->o_nonblock) < 0 ||
+        PyModule_AddIntConstant(m, "O_CLOEXEC", config->o_cloexec) < 0 ||
+        PyModule_AddStringConstant(m, "__version__", config->version) < 0) {
         return -1;
     }
     return packet_mode < 0 ? 0 : PyModule_AddIntConstant(m, "O_DIRECT", packet_mode);
@@ -394,12 +401,22 @@ int
 pyos_module_init(PyObject *m)
 {
     static int atfork_registered;
+    struct pyos_go_config config;
     int err;
 
     if (read_runtime_version() < 0) {
         return -1;
     }
-    pyos_go_pipe2_config(&native_pipe2, &emulated_flags, &packet_mode);
+    /* The first call into Go, which returns once Go's runtime has started. */
+    pyos_go_config(&config);
+    native_pipe2 = config.native_pipe2;
+    emulated_flags = config.emulated_flags;
+    packet_mode = config.packet_mode;
+    err = pyos_restore_process_state() < 0 || add_constants(m, &config) < 0;
+    free(config.version);
+    if (err) {
+        return -1;
+    }
 #ifndef CHILD_HAS_PIPE2
     if (native_pipe2) {
         PyErr_SetString(PyExc_ImportError,
@@ -416,7 +433,7 @@ pyos_module_init(PyObject *m)
         }
         atfork_registered = 1;
     }
-    if (add_public_functions(m) < 0 || add_constants(m) < 0) {
+    if (add_public_functions(m) < 0) {
         return -1;
     }
 #ifdef Py_GIL_DISABLED

@@ -6,8 +6,21 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-/* Adds pipe2, pipe, HAVE_NATIVE_PIPE2 and O_DIRECT to m and registers the fork handlers:
- * 0 on success, -1 with an exception set.
+/* What the Go package is in this build, told by Go once, at module init (go_exports.go):
+ * whether Pipe2 is the pipe2 system call, the flags its emulation applies, the packet-mode
+ * flag (O_DIRECT) or -1, the flags' values, and the release (malloc'd, for the caller to free). */
+struct pyos_go_config {
+    int native_pipe2;
+    int emulated_flags;
+    int packet_mode;
+    int o_nonblock;
+    int o_cloexec;
+    char *version;
+};
+
+/* Adds pipe2, pipe, _mach_thread_count, _go_thread_count, HAVE_NATIVE_PIPE2, O_NONBLOCK,
+ * O_CLOEXEC, O_DIRECT and __version__ to m, gives the process back what Go's start changed
+ * (process_state.h) and registers the fork handlers: 0 on success, -1 with an exception set.
  * build.py has pybindgen call it in the module's init function, right after PyModule_Create. */
 int pyos_module_init(PyObject *m);
 

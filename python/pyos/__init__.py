@@ -37,7 +37,7 @@ __all__ = [
     "pipe2",
 ]
 
-__version__: str = _pyosgo.binding_Version()
+__version__: str = _pyosgo.__version__
 
 _fork.install_hooks()
 
@@ -52,8 +52,8 @@ fork = _os.fork
 HAVE_NATIVE_PIPE2: "Final[bool]" = _pyosgo.HAVE_NATIVE_PIPE2
 
 # Typed as os types its constants. (Quoted: typing is not imported at run time.)
-O_NONBLOCK: "Final[int]" = _pyosgo.binding_ONonblock()
-O_CLOEXEC: "Final[int]" = _pyosgo.binding_OCloexec()
+O_NONBLOCK: "Final[int]" = _pyosgo.O_NONBLOCK
+O_CLOEXEC: "Final[int]" = _pyosgo.O_CLOEXEC
 # O_DIRECT exists where pipe2 has packet mode, which only Linux's pipe2 system call
 # offers; the Go package says where that is, and the extension has it where it is.
 # The test of sys.platform, by that name, tells type checkers that it is Linux

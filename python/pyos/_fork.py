@@ -66,8 +66,13 @@ class _ForkWarningFilter:
             self._filter = None
 
 
+_hooks_installed = False
+
+
 def install_hooks() -> None:
-    """Register, on 3.12+, the warning filter's at-fork hooks."""
-    if _WARNS_ON_FORK_WITH_THREADS:
+    """Register, on 3.12+, the warning filter's at-fork hooks, once: importlib.reload(pyos) runs this again."""
+    global _hooks_installed
+    if _WARNS_ON_FORK_WITH_THREADS and not _hooks_installed:
+        _hooks_installed = True
         warning_filter = _ForkWarningFilter()
         os.register_at_fork(before=warning_filter.before, after_in_child=warning_filter.after_in_child)

@@ -7,6 +7,9 @@ def pipe2(flags: int, /) -> tuple[int, int]: ...
 def pipe() -> tuple[int, int]: ...
 
 HAVE_NATIVE_PIPE2: bool
+O_NONBLOCK: int
+O_CLOEXEC: int
+__version__: str
 if sys.platform == "linux":
     O_DIRECT: int  # where pipe2 has packet mode
 
