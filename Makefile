@@ -90,8 +90,44 @@ lint: $(VENV)/.venv-ready
 
 # .github/workflows/wheels.yml (configured, not yet run) linted by actionlint, without the linters
 # it would take from PATH; and the wheels cibuildwheel selects from pyproject.toml, per platform
-# and the archs the workflow's runners have, exactly those of .github/wheel-identifiers-*.txt.
+# and the archs the workflow's runners have: the identifiers exactly those of
+# .github/wheel-identifiers-P.txt, and what each one builds or reuses and how it is tested exactly
+# .github/wheel-identifiers-P-tests.txt (WHEEL_PLAN, with cibuildwheel's own options and its choice
+# of a built abi3 wheel to reuse; the ABI each interpreter gets is build.py's).
 WHEEL_ARCHS := linux:x86_64,aarch64 macos:x86_64,arm64
+define WHEEL_PLAN
+import dataclasses, importlib.util, os, sys
+from pathlib import Path
+from cibuildwheel.options import CommandLineArguments, compute_options
+from cibuildwheel.platforms import ALL_PLATFORM_MODULES, get_build_identifiers
+from cibuildwheel.util.packaging import find_compatible_wheel
+platform, archs = sys.argv[1:]
+spec = importlib.util.spec_from_file_location("pyos_gopy_build", "build.py")
+build = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(build)
+args = dataclasses.replace(CommandLineArguments.defaults(), platform=platform, archs=archs)
+options = compute_options(platform=platform, command_line_arguments=args, env=os.environ)
+selected = get_build_identifiers(ALL_PLATFORM_MODULES[platform], options.globals.build_selector, options.globals.architectures)
+built = []
+for ident in selected:
+    python, plat = ident.split("-", 1)
+    wheel = find_compatible_wheel(built, ident)
+    if wheel is None:
+        stable = build.uses_stable_abi({"gil_disabled": python.endswith("t")})
+        tag = build.LIMITED_API_TAG + "-abi3" if stable else python.rstrip("t") + "-" + python
+        wheel = Path("pyos_pipe2-0-" + tag + "-" + plat + ".whl")
+        built.append(wheel)
+        what = "builds " + tag
+    else:
+        what = "reuses " + "-".join(wheel.stem.split("-")[2:4])
+    opts = options.build_options(ident)
+    if not (opts.test_command and opts.test_selector(ident)):
+        print(ident, what + "; NOT TESTED")
+        continue
+    env = " ".join(str(a) for a in opts.test_environment.assignments)
+    print(ident, what + "; tests" + (", with " + env if env else "") + ": " + opts.test_command)
+endef
+export WHEEL_PLAN
 ci-config: $(VENV)/.venv-ready
 	go tool actionlint -shellcheck= -pyflakes=
 	@test -x $(VENV)/bin/cibuildwheel || { echo "ci-config: no cibuildwheel in $(VENV) (it needs Python 3.11+)"; exit 1; }
@@ -99,6 +135,8 @@ ci-config: $(VENV)/.venv-ready
 		echo "cibuildwheel --print-build-identifiers --platform $$platform --archs $$archs | diff .github/wheel-identifiers-$$platform.txt -"; \
 		$(VENV)/bin/cibuildwheel --print-build-identifiers --platform $$platform --archs $$archs \
 			| diff -u .github/wheel-identifiers-$$platform.txt -; \
+		echo "WHEEL_PLAN $$platform $$archs | diff .github/wheel-identifiers-$$platform-tests.txt -"; \
+		$(VENV)/bin/python -P -c "$$WHEEL_PLAN" $$platform $$archs | diff -u .github/wheel-identifiers-$$platform-tests.txt -; \
 	done
 
 go-vet:
