@@ -11,7 +11,8 @@
  * served by the system calls themselves. Should anything still call into Go in a
  * child, pyos_go_entry_guard stops it with a message rather than let it hang.
  * The same handler holds Go's fork lock across every fork of the process, so that
- * no fork, whoever makes it, splits an emulated pipe2 from its flags.
+ * no fork, whoever makes it, splits an emulated pipe2 from its flags; pyos's
+ * posix_spawn, which runs no fork handler, passes the same gate.
  */
 
 #include "pyos_module.h"
@@ -61,38 +62,78 @@ static int runtime_before_3_10;
  * without its flags: in the child it stands in for Go's syscall.ForkLock. */
 static pthread_mutex_t child_fork_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Before every fork: the fork lock of whoever makes pipes here, Go's in the process
- * that loaded Go (syscall.ForkLock, whose read side an emulated pipe2 holds from
- * pipe to the last fcntl), the child's own in a forked child. */
+/* The fork gate, which every fork and every spawn through pyos.posix_spawn passes. None
+ * may fall between an emulated pipe2's pipe and its fcntl, but they need not exclude one
+ * another: the first in takes the fork lock (Go's syscall.ForkLock, whose read side an
+ * emulated pipe2 holds, or the child's own), the last out gives it back. A spawn holds it
+ * while os.posix_spawn converts its arguments, which may run Python code and so let
+ * another thread fork with the GIL held: that fork passes the gate rather than wait for a
+ * spawn that waits for the GIL. */
+static pthread_mutex_t gate_mutex = PTHREAD_MUTEX_INITIALIZER;
+static int gate_holders;
+/* How many forks made this process, counted in each child: a call that spans a fork (in the child) is
+ * not in the child's gate. */
+static unsigned long fork_generation;
+
+/* How many times this thread is in the gate: a pipe2 it makes in there (from Python code
+ * that a spawn's arguments run) must not wait for the fork lock the gate holds. */
+static _Thread_local int gate_depth;
+
+static void
+enter_gate(void)
+{
+    pthread_mutex_lock(&gate_mutex);
+    if (gate_holders++ == 0) {
+        if (in_forked_child) {
+            pthread_mutex_lock(&child_fork_lock);
+        }
+        else {
+            pyos_go_lock_for_fork();
+        }
+    }
+    pthread_mutex_unlock(&gate_mutex);
+    gate_depth++;
+}
+
+static void
+leave_gate(void)
+{
+    gate_depth--;
+    pthread_mutex_lock(&gate_mutex);
+    if (--gate_holders == 0) {
+        if (in_forked_child) {
+            pthread_mutex_unlock(&child_fork_lock);
+        }
+        else {
+            pyos_go_unlock_after_fork();
+        }
+    }
+    pthread_mutex_unlock(&gate_mutex);
+}
+
 static void
 before_any_fork(void)
 {
-    if (in_forked_child) {
-        pthread_mutex_lock(&child_fork_lock);
-    }
-    else {
-        pyos_go_lock_for_fork();
-    }
+    enter_gate();
 }
 
 static void
 after_any_fork_in_parent(void)
 {
-    if (in_forked_child) {
-        pthread_mutex_unlock(&child_fork_lock);
-    }
-    else {
-        pyos_go_unlock_after_fork();
-    }
+    leave_gate();
 }
 
 static void
 after_any_fork_in_child(void)
 {
-    /* Whoever held the lock at the fork, this thread or one that no longer exists, is done with it. */
+    /* Whoever held the locks at the fork, this thread or one that no longer exists, is done with them. */
     static const pthread_mutex_t unlocked = PTHREAD_MUTEX_INITIALIZER;
 
     child_fork_lock = unlocked;
+    gate_mutex = unlocked;
+    gate_holders = 0;
+    gate_depth = 0;
+    fork_generation++;
     in_forked_child = 1;
 }
 
@@ -131,13 +172,16 @@ set_fd_flags(int fd, int flags)
 static int
 emulated_pipe2(int fds[2], int flags)
 {
+    pthread_mutex_t *lock;
     int res, saved_errno;
 
     if (flags & ~emulated_flags) {
         errno = EINVAL;
         return -1;
     }
-    pthread_mutex_lock(&child_fork_lock);
+    /* In the gate, this thread holds the fork lock, and the gate's mutex keeps forks out. */
+    lock = gate_depth > 0 ? &gate_mutex : &child_fork_lock;
+    pthread_mutex_lock(lock);
     res = pipe(fds);
     if (res == 0 && (set_fd_flags(fds[0], flags) < 0 || set_fd_flags(fds[1], flags) < 0)) {
         saved_errno = errno;
@@ -146,7 +190,7 @@ emulated_pipe2(int fds[2], int flags)
         errno = saved_errno;
         res = -1;
     }
-    pthread_mutex_unlock(&child_fork_lock);
+    pthread_mutex_unlock(lock);
     return res;
 }
 
@@ -162,11 +206,12 @@ pipe2_without_go(int fds[2], int flags)
     return emulated_pipe2(fds, flags);
 }
 
-/* Fills fds with a new pipe's ends, made by Go, or in a forked child without it: 0, or an errno. */
+/* Fills fds with a new pipe's ends, made by Go, or without it in a forked child or in the
+ * fork gate: 0, or an errno. */
 static int
 make_pipe(int flags, int fds[2])
 {
-    if (!in_forked_child) {
+    if (!in_forked_child && gate_depth == 0) {
         return pyos_go_pipe2(flags, &fds[0], &fds[1]);
     }
     return pipe2_without_go(fds, flags) < 0 ? errno : 0;
@@ -273,6 +318,42 @@ pipe_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
     return fd_pair(err, fds);
 }
 
+PyDoc_STRVAR(call_in_fork_gate_doc,
+"_call_in_fork_gate($module, func, /, *args, **kwargs)\n"
+"--\n"
+"\n"
+"Call func(*args, **kwargs) in the fork gate: no emulated pipe2 is between its\n"
+"pipe and its fcntl meanwhile. For os.posix_spawn and os.posix_spawnp, which\n"
+"run no fork handlers.");
+
+static PyObject *
+call_in_fork_gate_impl(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs)
+{
+    PyObject *func, *func_args, *result;
+    unsigned long generation;
+
+    func = PyTuple_GetItem(args, 0); /* borrowed */
+    if (func == NULL) {
+        return NULL;
+    }
+    func_args = PyTuple_GetSlice(args, 1, PyTuple_Size(args));
+    if (func_args == NULL) {
+        return NULL;
+    }
+    generation = fork_generation;
+    /* The gate may wait for an emulated pipe2, which runs without the GIL. */
+    Py_BEGIN_ALLOW_THREADS
+    enter_gate();
+    Py_END_ALLOW_THREADS
+    result = PyObject_Call(func, func_args, kwargs);
+    /* A fork in func's Python code gave its child a gate of its own, which this call never entered. */
+    if (generation == fork_generation) {
+        leave_gate();
+    }
+    Py_DECREF(func_args);
+    return result;
+}
+
 PyDoc_STRVAR(mach_thread_count_doc,
 "_mach_thread_count($module, /)\n"
 "--\n"
@@ -321,6 +402,8 @@ go_thread_count_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 static PyMethodDef pyos_functions[] = {
     {"pipe2", (PyCFunction)pipe2_impl, METH_O, pipe2_doc},
     {"pipe", (PyCFunction)pipe_impl, METH_NOARGS, pipe_doc},
+    {"_call_in_fork_gate", (PyCFunction)(void (*)(void))call_in_fork_gate_impl, METH_VARARGS | METH_KEYWORDS,
+     call_in_fork_gate_doc},
     {"_mach_thread_count", (PyCFunction)mach_thread_count_impl, METH_NOARGS, mach_thread_count_doc},
     {"_go_thread_count", (PyCFunction)go_thread_count_impl, METH_NOARGS, go_thread_count_doc},
     {NULL, NULL, 0, NULL},

@@ -7,8 +7,10 @@ a child process stop its pipe2 there: each pipe2 reports its pipe and waits unti
 for the fork lock. A thread's pyos.pipe2(O_CLOEXEC) is stopped so, and the main thread execs `ls -l
 /proc/self/fd`, whose listing tells whether it inherited the pipe. Through os.fork, and through libc's fork()
 called from C (ctypes.PyDLL, the GIL held), which CPython is not told about, the fork waits for the lock, and so
-for pipe2 to set FD_CLOEXEC: the child never inherits it. The controls, os.posix_spawn and the clone system call,
-run no fork handlers: the child always inherits it. With the native pipe2 system call there is no window.
+for pipe2 to set FD_CLOEXEC: the child never inherits it. After pyos.install(), os.posix_spawn, os.posix_spawnp
+and subprocess (close_fds=False, which spawns with os.posix_spawn) are pyos's and wait likewise. The controls, the
+same three before install() and the clone system call, run no fork handlers: the child always inherits it. With
+the native pipe2 system call there is no window.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ import ctypes, json, os, platform, select, sys, threading
 import pyos
 
 how, report, release = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+if how.startswith("installed "):  # os.posix_spawn and os.posix_spawnp are pyos's from here on
+    assert pyos.install() is True
+    how = how.removeprefix("installed ")
 LS = ["/bin/ls", "-l", "/proc/self/fd"]
 
 
@@ -59,6 +64,18 @@ def ls_through_fork(out):
 
 def ls_through_posix_spawn(out):
     return os.posix_spawn(LS[0], LS, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, out, 1)])
+
+
+def ls_through_posix_spawnp(out):
+    return os.posix_spawnp("ls", LS, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, out, 1)])
+
+
+def ls_through_subprocess(out):
+    # close_fds=False and an executable with a directory: subprocess uses os.posix_spawn (_USE_POSIX_SPAWN).
+    import subprocess
+
+    assert subprocess._USE_POSIX_SPAWN
+    return subprocess.Popen(LS, stdout=out, close_fds=False).pid
 
 
 # A fork from C: the child runs only C (PyDLL keeps the GIL), as CPython was not told of the fork.
@@ -81,6 +98,8 @@ def ls_through_c(fork):
 STARTS = {
     "os.fork": ls_through_fork,
     "os.posix_spawn": ls_through_posix_spawn,
+    "os.posix_spawnp": ls_through_posix_spawnp,
+    "subprocess": ls_through_subprocess,
     "libc fork": ls_through_c(libc.fork),
     # the clone system call itself, which runs no pthread_atfork handler
     "raw clone": ls_through_c(lambda: libc.syscall(SYS_CLONE, SIGCHLD, 0, 0, 0, 0)),
@@ -144,6 +163,14 @@ def test_a_fork_waits_for_pyos_pipe2_to_set_close_on_exec(how):
     assert exec_while_pyos_pipe2_is_between_pipe_and_fcntl(how) == {"inherited": False, "cloexec_after": True}
 
 
-@pytest.mark.parametrize("how", ["os.posix_spawn", "raw clone"])
+@pytest.mark.parametrize("how", ["os.posix_spawn", "os.posix_spawnp", "subprocess"])
+def test_after_install_a_spawn_waits_for_pyos_pipe2_to_set_close_on_exec(how):
+    assert exec_while_pyos_pipe2_is_between_pipe_and_fcntl(f"installed {how}") == {
+        "inherited": False,
+        "cloexec_after": True,
+    }
+
+
+@pytest.mark.parametrize("how", ["os.posix_spawn", "os.posix_spawnp", "subprocess", "raw clone"])
 def test_control_a_child_started_without_the_fork_handlers_inherits_the_pipe(how):
     assert exec_while_pyos_pipe2_is_between_pipe_and_fcntl(how) == {"inherited": True, "cloexec_after": True}

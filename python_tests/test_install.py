@@ -38,11 +38,14 @@ def test_leaves_an_existing_os_pipe2_and_its_constants_alone():
         if not hasattr(os, "pipe2"):
             os.pipe2 = lambda flags, /: os.pipe()
         existing = os.pipe2
-        snapshot = dict(vars(os))
+        spawns = ("posix_spawn", "posix_spawnp")
+        snapshot = {name: value for name, value in vars(os).items() if name not in spawns}
         all_before = list(os.__all__)
         import pyos
-        assert pyos.install() is False
-        assert dict(vars(os)) == snapshot and os.__all__ == all_before
+        # Where pipe2 is emulated, install() still puts pyos's posix_spawn and posix_spawnp into os.
+        assert pyos.install() is not pyos.HAVE_NATIVE_PIPE2
+        assert {name: value for name, value in vars(os).items() if name not in spawns} == snapshot
+        assert os.__all__ == all_before
         assert os.pipe2 is existing and os.pipe2 is not pyos.pipe2
         print("ok")
         """
@@ -68,6 +71,7 @@ def test_installs_where_os_has_no_pipe2_and_a_linux_script_runs_unchanged():
         namespace = {{}}
         exec("from os import *", namespace)
         assert namespace["pipe2"] is pyos.pipe2
+        assert (os.posix_spawn, os.posix_spawnp) == (pyos.posix_spawn, pyos.posix_spawnp)
         # Again: os has pipe2 now, pyos's, and nothing changes.
         snapshot = dict(vars(os))
         assert pyos.install() is False and dict(vars(os)) == snapshot
@@ -91,6 +95,27 @@ def test_adds_the_constants_os_lacks_with_pyos_values():
         assert hasattr(os, "O_DIRECT") == ("O_DIRECT" in pyos.__all__)
         if hasattr(os, "O_DIRECT"):
             assert os.O_DIRECT == pyos.O_DIRECT and "O_DIRECT" in os.__all__
+        print("ok")
+        """
+    )
+    assert (proc.stdout, proc.stderr) == ("ok\n", "")
+
+
+def test_puts_pyos_spawns_into_os_only_where_pipe2_is_emulated():
+    proc = run(
+        """
+        import os, subprocess
+        os_spawns = (os.posix_spawn, os.posix_spawnp)
+        import pyos
+        pyos.install()
+        spawns = (os.posix_spawn, os.posix_spawnp)
+        if pyos.HAVE_NATIVE_PIPE2:
+            assert spawns == os_spawns == (pyos.posix_spawn, pyos.posix_spawnp)
+        else:
+            assert spawns == (pyos.posix_spawn, pyos.posix_spawnp) and spawns != os_spawns
+            assert spawns[0].__wrapped__ is os_spawns[0] and spawns[1].__wrapped__ is os_spawns[1]
+        # subprocess takes os.posix_spawn at call time: it spawns through pyos's.
+        assert subprocess.run(["/bin/true"], close_fds=False).returncode == 0
         print("ok")
         """
     )

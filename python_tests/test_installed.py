@@ -31,7 +31,7 @@ def test_pyos_is_imported_from_site_packages_not_the_source_tree():
 def test_package_ships_the_facade_the_extension_and_py_typed_only():
     files = sorted(p.name for p in PACKAGE_DIR.iterdir() if p.name != "__pycache__")
     assert files == sorted(
-        ["__init__.py", "_fork.py", "_goruntime.py", "_install.py", "py.typed", "_pyosgo.pyi", EXTENSION]
+        ["__init__.py", "_fork.py", "_goruntime.py", "_install.py", "_spawn.py", "py.typed", "_pyosgo.pyi", EXTENSION]
     )
     if sysconfig.get_config_var("Py_GIL_DISABLED"):
         assert "_pyosgo" + sysconfig.get_config_var("EXT_SUFFIX") == EXTENSION
@@ -62,6 +62,7 @@ def test_extension_does_not_link_libpython():
 
 def test_public_names():
     expected = {"__version__", "HAVE_NATIVE_PIPE2", "O_CLOEXEC", "O_NONBLOCK", "fork", "install", "pipe", "pipe2"}
+    expected |= {"posix_spawn", "posix_spawnp"}  # os's own where pipe2 is native
     assert set(pyos.__all__) == expected | ({"O_DIRECT"} if pyos.HAVE_NATIVE_PIPE2 else set())
     assert all(hasattr(pyos, name) for name in pyos.__all__)
     assert type(pyos.HAVE_NATIVE_PIPE2) is bool

@@ -13,7 +13,6 @@ import sys
 
 from . import _fork
 from ._goruntime import load_extension as _load_extension
-from ._install import install
 
 _TYPE_CHECKING = False
 if _TYPE_CHECKING:
@@ -21,9 +20,11 @@ if _TYPE_CHECKING:
 
 _load_extension()
 
-# After the load: Go's runtime starts with the threads it is loaded from named.
+# After the load, which names the thread Go's runtime starts from: these modules import the extension.
 from . import _pyosgo  # noqa: E402
+from ._install import install  # noqa: E402
 from ._pyosgo import pipe, pipe2  # noqa: E402
+from ._spawn import posix_spawn, posix_spawnp  # noqa: E402
 
 __all__ = [
     "HAVE_NATIVE_PIPE2",
@@ -35,6 +36,8 @@ __all__ = [
     "install",
     "pipe",
     "pipe2",
+    "posix_spawn",
+    "posix_spawnp",
 ]
 
 __version__: str = _pyosgo.__version__
