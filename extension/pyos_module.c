@@ -240,7 +240,7 @@ fd_pair(int err, const int fds[2])
     return pair;
 }
 
-/* The C int converter of posixmodule's Argument Clinic code, on every supported
+/* What the C int converter of posixmodule's Argument Clinic code does, redone here for every supported
  * CPython: _PyLong_AsInt (PyLong_AsInt from 3.13) is this, and neither is in the
  * limited API. */
 static int
