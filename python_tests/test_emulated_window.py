@@ -75,7 +75,12 @@ def ls_through_subprocess(out):
     import subprocess
 
     assert subprocess._USE_POSIX_SPAWN
-    return subprocess.Popen(LS, stdout=out, close_fds=False).pid
+    popen = subprocess.Popen(LS, stdout=out, close_fds=False)
+    popens.append(popen)  # kept: a collected Popen reaps its child, which os.waitpid below then lacks
+    return popen.pid
+
+
+popens = []
 
 
 # A fork from C: the child runs only C (PyDLL keeps the GIL), as CPython was not told of the fork.
