@@ -40,7 +40,9 @@ is_ignored(int sig)
 }
 
 /* Before Go's runtime starts: ELF runs the constructors of lower priority first, and Go's
- * has none. Mach-O has no priorities; there, dyld runs the initializers in link order. */
+ * has none. Mach-O has no priorities: dyld runs the initializers in link order, Go's first,
+ * and Go's starts the runtime on a thread of its own, which may have taken the signals by the
+ * time this runs; there, python_ignores stands in. */
 #ifdef __APPLE__
 __attribute__((constructor))
 #else
@@ -65,6 +67,39 @@ record_process_state(void)
     recorded = 1;
 }
 
+#ifdef __APPLE__
+/* Whether Python's signal module has sig ignored: what CPython set, or found at its start, or
+ * was told by signal.signal. */
+static int
+python_ignores(int sig)
+{
+    PyObject *signal_module, *handler, *ignore;
+    int ignored = 0;
+
+    signal_module = PyImport_ImportModule("signal");
+    if (signal_module == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    handler = PyObject_CallMethod(signal_module, "getsignal", "i", sig);
+    ignore = PyObject_GetAttrString(signal_module, "SIG_IGN");
+    if (handler != NULL && ignore != NULL) {
+        ignored = PyObject_RichCompareBool(handler, ignore, Py_EQ) == 1;
+    }
+    PyErr_Clear(); /* a signal number the module does not take */
+    Py_XDECREF(handler);
+    Py_XDECREF(ignore);
+    Py_DECREF(signal_module);
+    return ignored;
+}
+#else
+static int
+python_ignores(int Py_UNUSED(sig))
+{
+    return 0;
+}
+#endif
+
 /* Each signal ignored before the load is ignored again, through Go's os/signal, so that Go's
  * runtime knows it: a Go write to a broken pipe then fails with EPIPE, as Python's do. Go
  * keeps the synchronous signals (SIGSEGV, SIGBUS, SIGFPE), which turn its faults into panics. */
@@ -74,7 +109,7 @@ restore_ignored_signals(void)
     int sig;
 
     for (sig = 1; sig < NSIG; sig++) {
-        if (sigismember(&ignored_at_load, sig) == 1 && !is_ignored(sig)) {
+        if ((sigismember(&ignored_at_load, sig) == 1 || python_ignores(sig)) && !is_ignored(sig)) {
             pyos_go_ignore_signal(sig);
         }
     }
