@@ -167,3 +167,93 @@ def test_the_installed_extension_names_no_directory_of_the_build_machine():
     ext = Path(pyos._pyosgo.__file__).read_bytes()
     for path in (str(BUILD_PY.parent), sys.prefix, sys.base_prefix):
         assert path.encode() not in ext
+
+
+# macOS's minimum: one home in build.py, from go.mod's go line.
+
+
+@pytest.mark.parametrize(
+    "go_line, target", [("go 1.26", "12.0"), ("go 1.26.0", "12.0"), ("go 1.26.8", "12.0"), ("go 1.27", "13.0")]
+)
+def test_macos_deployment_target_follows_the_go_line_of_go_mod(go_line, target):
+    build = load_build_module()
+    go_mod = f"module example.com/m\n\n{go_line}\n\ntool github.com/go-python/gopy\n"
+    assert build.macos_deployment_target_of(go_mod) == target
+
+
+def test_a_go_mod_without_a_go_line_is_refused():
+    build = load_build_module()
+    with pytest.raises(build.BuildError, match="no `go` line"):
+        build.macos_deployment_target_of("module example.com/m\n// go 1.27\n")
+
+
+def test_min_go_and_the_printed_deployment_target_are_go_mod_s():
+    build = load_build_module()
+    go_mod = (BUILD_PY.parent / "go.mod").read_text()
+    assert f"\ngo {build.MIN_GO[0]}.{build.MIN_GO[1]}" in go_mod
+    printed = subprocess.run(
+        [sys.executable, str(BUILD_PY), "--print-macos-deployment-target"], capture_output=True, text=True, check=True
+    ).stdout
+    assert printed == build.macos_deployment_target_of(go_mod) + "\n" == build.MACOS_DEPLOYMENT_TARGET + "\n"
+
+
+def test_macosx_deployment_target_older_than_go_s_is_refused(monkeypatch):
+    build = load_build_module()
+    go = build.check_go()
+    oldest = ".".join(map(str, build.oldest_macos(max(build.MIN_GO, build.go_version(go)))))
+    monkeypatch.delenv("MACOSX_DEPLOYMENT_TARGET", raising=False)
+    assert build.macos_deployment_target(go) == oldest  # unset: go.mod's, or the toolchain's if that is newer
+    monkeypatch.setenv("MACOSX_DEPLOYMENT_TARGET", "14.2")
+    assert build.macos_deployment_target(go) == "14.2"
+    monkeypatch.setenv("MACOSX_DEPLOYMENT_TARGET", "11.0")
+    with pytest.raises(build.BuildError, match=f"MACOSX_DEPLOYMENT_TARGET=11.0 is older than macOS {oldest}"):
+        build.macos_deployment_target(go)
+
+
+# Linking for macOS on Linux: what build.py gives ld64.lld.
+
+
+def test_libsystem_stub_for_lld_drops_only_the_arm64e_x1_targets():
+    build = load_build_module()
+    stub = (
+        "targets:         [ x86_64-macos, arm64e-macos, \n                   arm64e.x1-macos, arm64e.x1-maccatalyst ]\n"
+        "exports:\n  - targets:         [ arm64-macos, arm64e.x1-macos ]\n    symbols: [ _x ]\n"
+    )
+    assert build.libsystem_stub_for_lld(stub) == (
+        "targets: [ x86_64-macos, arm64e-macos ]\nexports:\n  - targets: [ arm64-macos ]\n    symbols: [ _x ]\n"
+    )
+
+
+def macos_link_with_a_recording_lld(tmp_path: Path, args: list[str]) -> tuple[int, list[str]]:
+    build = load_build_module()
+    lld = tmp_path / "ld64.lld"
+    lld.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {tmp_path / 'args'}\n")
+    lld.chmod(0o755)
+    config = {"lld": str(lld), "arch": "x86_64", "target": "12.0", "sdk": "27.0", "stubs": str(tmp_path)}
+    (tmp_path / "link.json").write_text(json.dumps(config))
+    returncode = build.macos_link(tmp_path / "link.json", args)
+    recorded = (tmp_path / "args").read_text().splitlines() if (tmp_path / "args").exists() else []
+    return returncode, recorded
+
+
+def test_macos_link_gives_lld_go_s_link_as_clang_would_give_apple_s(tmp_path):
+    # Go 1.26's arguments for the x86_64 library (runtime/cgo's -lpthread, internal/syscall/unix's -lresolv).
+    go_args = ["-arch", "x86_64", "-m64", "-Wl,-S", "-dynamiclib", "-o", "_pyosgo.abi3.so", "-Qunused-arguments"]
+    go_args += ["-Wl,--compress-debug-sections=zlib", "/tmp/go-link-1/go.o", "/tmp/go-link-1/000000.o"]
+    go_args += ["-mmacosx-version-min=12.0", "-Wl,-undefined,dynamic_lookup", "-lpthread", "-lresolv"]
+    go_args += ["-Wl,-x,-exported_symbol,_PyInit__pyosgo"]
+    returncode, lld_args = macos_link_with_a_recording_lld(tmp_path, go_args)
+    assert returncode == 0
+    assert lld_args == [
+        "-arch", "x86_64", "-dylib", "-platform_version", "macos", "12.0", "27.0", "-S",
+        "-o", "_pyosgo.abi3.so", "/tmp/go-link-1/go.o", "/tmp/go-link-1/000000.o",
+        "-undefined", "dynamic_lookup", "-lpthread", "-lresolv", "-x", "-exported_symbol", "_PyInit__pyosgo",
+        "-L", str(tmp_path), "-F", str(tmp_path), "-lSystem", "-adhoc_codesign",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("unexpected", ["-mmacosx-version-min=11.0", "-shared", "-fuse-ld=gold"])
+def test_macos_link_refuses_what_it_does_not_translate(tmp_path, unexpected, capsys):
+    returncode, lld_args = macos_link_with_a_recording_lld(tmp_path, ["-dynamiclib", "-o", "x.so", unexpected])
+    assert returncode == 2 and lld_args == []
+    assert "build.py --macos-link" in capsys.readouterr().err
