@@ -5,6 +5,7 @@
 # make test-all     pytest (the seed example and the fork stress among its tests) on every x86_64 CPython of scripts/matrix.py
 # make dist         the sdist and the wheels of scripts/matrix.py (abi3 x86_64 and aarch64, cp313t), in dist/
 # make test-wheels  each wheel of dist/ in a fresh venv of every CPython it serves, then pytest
+# make macos-wheels the macOS wheels (arm64, x86_64) linked here, in build/macos; make macos-check checks them
 # make bench        pyos.pipe2 against os.pipe2: time, instructions, threads, import, fork
 # make soak         the soak test at 10**6 calls (make test runs 10**5)
 # make fork-control the fork stress with children that call into Go: the guard stops every one
@@ -36,7 +37,7 @@ PY_SOURCES := python python_tests examples bench extension scripts build.py setu
 # Tests that take minutes (the soak); make check leaves them to make test.
 FAST := -m "not slow"
 
-.PHONY: all demo check ci-config test go-vet go-unit go-test go-race go-fuzz go-cross darwin-compile lint py-test py-test-emulated py-test-no-os-pipe2 dist test-wheels dist-check test-all bench soak fork-control install clean
+.PHONY: all demo check ci-config test go-vet go-unit go-test go-race go-fuzz go-cross macos-wheels macos-check lint py-test py-test-emulated py-test-no-os-pipe2 dist test-wheels dist-check test-all bench soak fork-control install clean
 
 all: test
 
@@ -76,9 +77,9 @@ check: go-vet go-unit lint ci-config $(STAMP)
 	$(VENV)/bin/pytest -q $(FAST) python_tests
 	@echo "make check: passed (go vet, Go unit tests, lint, the wheels workflow's checks, pytest against the installed build)"
 
-test: go-test go-race go-fuzz go-cross darwin-compile lint ci-config py-test py-test-emulated py-test-no-os-pipe2 dist-check
+test: go-test go-race go-fuzz go-cross macos-check lint ci-config py-test py-test-emulated py-test-no-os-pipe2 dist-check
 	@echo "make test: passed (Go: vet, tests native and emulated, race, fuzz, 8 cross builds;" \
-		"the extension compiled for macOS; lint; the wheels workflow's checks;" \
+		"the macOS wheels linked and their Mach-O checked; lint; the wheels workflow's checks;" \
 		"pytest against the native and the emulated build, and the emulated one with os as macOS has it;" \
 		"a reproducible wheel, built again from the sdist offline)"
 
@@ -166,26 +167,15 @@ go-cross:
 		GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go build ./pyos ./binding; \
 	done; done
 
-# The whole extension, Go and C (gopy's, pybindgen's and pyos's), compiled for macOS arm64
-# and x86_64 by zig's C compiler, which carries macOS's C headers, into static archives:
-# linking needs Apple's linker (zig's does not take a Python extension's undefined symbols).
-# Python's headers are this interpreter's. pybindgen and ziglang as pyproject.toml and
-# requirements-dist.txt pin them.
-CROSS_VENV := .venvs/cross
-$(CROSS_VENV)/.ready: pyproject.toml requirements-dist.txt | $(UV)
-	$(UV) venv --quiet --clear --python $(PYTHON) $(CROSS_VENV)
-	$(UV_INSTALL_INTO) $(CROSS_VENV)/bin/python "$$(grep -o 'pybindgen==[0-9.]*' pyproject.toml)" \
-		"$$(grep '^ziglang==' requirements-dist.txt)"
-	touch $@
+# The macOS wheels, cp39-abi3 for arm64 and x86_64, built from the sdist on Linux: build.py links with zig's
+# C compiler and LLVM's ld64.lld (Debian's lld-19, which scripts/macos.py installs when missing), into
+# build/macos; not published. macos-check checks each Mach-O: architecture, minos, exports, libraries,
+# flat lookups, the signature's page hashes; and abi3audit --strict.
+macos-wheels:
+	$(PYTHON) scripts/macos.py build
 
-darwin-compile: $(CROSS_VENV)/.ready
-	@mkdir -p build
-	@set -e; for arch in arm64:aarch64 amd64:x86_64; do \
-		echo "GOOS=darwin GOARCH=$${arch%%:*} CC='zig cc -target $${arch##*:}-macos' build.py --no-link"; \
-		GOOS=darwin GOARCH=$${arch%%:*} CC="$(CURDIR)/$(CROSS_VENV)/bin/python -m ziglang cc -target $${arch##*:}-macos" \
-		$(CROSS_VENV)/bin/python build.py --python $(CROSS_VENV)/bin/python --no-link --dest build/darwin > build/darwin-$${arch%%:*}.log 2>&1 \
-		|| { cat build/darwin-$${arch%%:*}.log; exit 1; }; \
-	done
+macos-check: macos-wheels
+	$(PYTHON) scripts/macos.py check
 
 # pytest runs from the venv's bin, so the import of pyos finds the installed package.
 py-test: $(STAMP)
