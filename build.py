@@ -64,9 +64,11 @@ EXPORTS_MAP = EXTENSION_SOURCES / "exports.map"
 MODULE_NAME = "pyosgo"  # gopy names the extension module _pyosgo
 INIT_FUNCTION = f"PyInit__{MODULE_NAME}"
 GO_MOD = ROOT / "go.mod"
-# The stable ABI's oldest CPython, as Py_LIMITED_API and as the wheel's tag.
+# The stable ABI's oldest CPython, as Py_LIMITED_API; the wheel's tag (cp39) is made from it.
 LIMITED_API_VERSION = 0x03090000
-LIMITED_API_TAG = "cp39"
+LIMITED_API_TAG = f"cp{LIMITED_API_VERSION >> 24}{(LIMITED_API_VERSION >> 16) & 0xFF}"
+# pyos/version.go's Version: the release of the Go package and of the distribution, read by go_package_version.
+VERSION_GO = ROOT / "pyos" / "version.go"
 # The oldest macOS that Go's runtime supports, by Go release (Go's release notes; Go 1.27: golang/go#75836).
 # A release absent here has its predecessor's; add one when go.mod's go line moves to a release that raises it.
 GO_MIN_MACOS = {(1, 26): (12, 0), (1, 27): (13, 0)}
@@ -76,6 +78,14 @@ MUSL_ISSUES = ("https://github.com/golang/go/issues/54805", "https://github.com/
 # The generated code's path must be inside the Go module, and a leading "_"
 # keeps it out of `go vet ./...` and `go test ./...`.
 WORK_ROOT = ROOT / "build" / "_gopy"
+
+
+def go_package_version() -> str:
+    """The release that pyos/version.go names, the one source of the version (setup.py's, the tests')."""
+    match = re.search(r'^const Version = "([^"]+)"$', VERSION_GO.read_text(), re.M)
+    if match is None:
+        raise BuildError(f'no `const Version = "..."` in {VERSION_GO}')
+    return match[1]
 
 
 class BuildError(Exception):

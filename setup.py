@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import sys
 import sysconfig
 from pathlib import Path
@@ -14,14 +13,6 @@ from setuptools.command.build_ext import build_ext
 from setuptools.command.sdist import sdist
 
 ROOT = Path(__file__).resolve().parent
-
-
-def go_package_version() -> str:
-    """The release named in pyos/version.go, the single source of the version."""
-    match = re.search(r'^const Version = "([^"]+)"$', (ROOT / "pyos" / "version.go").read_text(), re.M)
-    if match is None:
-        raise SystemExit('error: no `const Version = "..."` in pyos/version.go')
-    return match[1]
 
 
 def load_gopy_builder():
@@ -71,8 +62,13 @@ class SdistWithGoModules(sdist):
 # build.py decides the ABI: the stable one wherever CPython has a GIL.
 stable_abi = builder.uses_stable_abi({"gil_disabled": bool(sysconfig.get_config_var("Py_GIL_DISABLED"))})
 
+try:
+    version = builder.go_package_version()
+except builder.BuildError as err:
+    sys.exit(f"error: {err}")
+
 setup(
-    version=go_package_version(),
+    version=version,
     # The sources are the Go package, its binding and extension/; the list only
     # tells setuptools that there is a platform-specific extension to build.
     ext_modules=[

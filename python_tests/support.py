@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import importlib.util
 import inspect
 import json
 import operator
@@ -218,6 +219,15 @@ class IndexReturning:
 
     def __repr__(self) -> str:
         return f"IndexReturning({self.value!r})"
+
+
+def load_build_module() -> Any:
+    """The source tree's build.py, loaded by path: a module named "build" could be PyPI's build package."""
+    spec = importlib.util.spec_from_file_location("pyos_gopy_build", ROOT / "build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_python(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -12,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import run_python
+from support import load_build_module, run_python
 
 import pyos
 
@@ -80,13 +79,6 @@ def test_glibc_is_not_taken_for_musl(tmp_path):
     proc = run_build(tmp_path, fake_interpreter(tmp_path), str(tmp_path))
     assert proc.returncode == 1
     assert "Go toolchain not found" in proc.stderr
-
-
-def load_build_module():
-    spec = importlib.util.spec_from_file_location("pyos_gopy_build", BUILD_PY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
