@@ -102,9 +102,8 @@ def build_wheel(wheel: matrix.Wheel, sdist: Path, out: Path, go_env: dict[str, s
     # builder, in its root. It has nothing to patch.
     auditwheel = [str(tools() / "auditwheel")]
     if wheel.machine != os.uname().machine:
-        requirements = (ROOT / "requirements-dist.txt").read_text().splitlines()
-        pin = [line for line in requirements if line.startswith("auditwheel")]
-        run([*commands.install_tools, *pin], cwd=ROOT)
+        # The pin of requirements-dist.txt, read by pip (or uv) as a constraint.
+        run([*commands.install_tools, "auditwheel", "-c", "requirements-dist.txt"], cwd=ROOT)
         auditwheel = [*prefix, str(venv / "bin" / "auditwheel")]
     before = set(out.glob("*.whl"))
     repair = [*auditwheel, "repair", "--only-plat", "--patcher", "none", "--plat", wheel.platform]
