@@ -65,19 +65,37 @@ def test_emfile_matches_os_pipe2_and_leaks_nothing():
     assert actual["leaked"] == []
 
 
+THREADS = 32
+CALLS = 1000
+# Only bounds a failure: the threads that do reach the barrier pass it as soon as the last one arrives.
+BARRIER_TIMEOUT = 120
+
+
 def test_32_threads_of_1000_calls_leak_no_fd():
     before = open_fds()
     errors: list[BaseException] = []
-    seen_fds = set()
-    lock = threading.Lock()
-    start = threading.Barrier(32)
+    # Halfway through its calls each thread makes a pipe and holds it open at the barrier, which lets them all on
+    # only once every thread is there: the 32 threads' calls overlap, and the 32 pipes were open at one time.
+    halfway = threading.Barrier(THREADS, timeout=BARRIER_TIMEOUT)
 
-    def worker(seed: int) -> None:
-        start.wait()
+    def hold_a_pipe_at_the_barrier(n: int) -> None:
+        r, w = pyos.pipe2(pyos.O_NONBLOCK | pyos.O_CLOEXEC)  # a read from a pipe crossed with another never blocks
+        try:
+            halfway.wait()
+            # The ends are one pipe, and no other thread's: the byte written to w is the one read back from r.
+            os.write(w, bytes([n]))
+            assert os.read(r, 2) == bytes([n]), f"thread {n}'s pipe {r, w} does not carry its own byte"
+        finally:
+            os.close(r)
+            os.close(w)
+
+    def worker(n: int) -> None:
         flag_cycle = [0, pyos.O_CLOEXEC, pyos.O_NONBLOCK, pyos.O_NONBLOCK | pyos.O_CLOEXEC, -1]
         try:
-            for i in range(1000):
-                flags = flag_cycle[(seed + i) % len(flag_cycle)]
+            for i in range(CALLS):
+                if i == CALLS // 2:
+                    hold_a_pipe_at_the_barrier(n)
+                flags = flag_cycle[(n + i) % len(flag_cycle)]
                 if flags == -1:
                     try:
                         pyos.pipe2(flags)
@@ -88,20 +106,20 @@ def test_32_threads_of_1000_calls_leak_no_fd():
                     continue
                 r, w = pyos.pipe2(flags)
                 assert r != w and os.get_inheritable(r) == (not flags & pyos.O_CLOEXEC)
-                with lock:
-                    seen_fds.update((r, w))
                 os.close(r)
                 os.close(w)
         except BaseException as exc:  # reported to the main thread below
             errors.append(exc)
+            halfway.abort()  # the others stop waiting for this thread
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(32)]
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
-    assert len(seen_fds) > 2  # the threads really overlapped
+    failures = [exc for exc in errors if not isinstance(exc, threading.BrokenBarrierError)]
+    assert failures == []  # the others were let go from the barrier, broken for them by these
+    assert errors == [], f"{len(errors)} of {THREADS} threads waited at the barrier in vain: they did not overlap"
     assert open_fds() == before
 
 
