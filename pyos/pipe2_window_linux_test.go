@@ -79,6 +79,26 @@ func TestTheWindowReportsThePipeAndWaitsForTheRelease(t *testing.T) {
 	if got := <-result; got != reported {
 		t.Errorf("pipe2 returned %q, reported %q", got, reported)
 	}
+	// A window that waited for the release took its byte; one that left at once left it there, whichever of the two
+	// goroutines ran first.
+	if hasAByteToRead(t, releaseR) {
+		t.Error("the release byte is still unread: the window did not wait for it")
+	}
+}
+
+// hasAByteToRead reports whether fd has data to read now.
+func hasAByteToRead(t *testing.T, fd int) bool {
+	t.Helper()
+	for {
+		n, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	}
 }
 
 // reportedPipe returns the fds of a report, which the test closes.
