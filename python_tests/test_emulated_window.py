@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import sys
 
 import pytest
@@ -142,6 +143,10 @@ print(json.dumps({"inherited": pipe in listing, "cloexec_after": not os.get_inhe
 
 
 def exec_while_pyos_pipe2_is_between_pipe_and_fcntl(how: str) -> dict[str, bool]:
+    """What the child inherited, whether the pipe was close-on-exec after pipe2, and whether the window took the
+    release byte, which the script writes once the child has listed its fds: a window that the fork ended had left
+    before the byte came; a window that nothing ended waited for it and took it, and one that never waited left it
+    unread whatever the fork did."""
     report_r, report_w = os.pipe()
     release_r, release_w = os.pipe()
     fds = (report_r, report_w, release_r, release_w)
@@ -155,17 +160,22 @@ def exec_while_pyos_pipe2_is_between_pipe_and_fcntl(how: str) -> dict[str, bool]
             env={**os.environ, "PYOS_PIPE2_WINDOW": f"{report_w},{release_r}"},
             pass_fds=fds,
         )
+        release_taken = not select.select([release_r], [], [], 0)[0]
     finally:
         for fd in fds:
             os.close(fd)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     result: dict[str, bool] = json.loads(proc.stdout)
-    return result
+    return {**result, "release_taken": release_taken}
 
 
 @pytest.mark.parametrize("how", ["os.fork", "libc fork"])
 def test_a_fork_waits_for_pyos_pipe2_to_set_close_on_exec(how):
-    assert exec_while_pyos_pipe2_is_between_pipe_and_fcntl(how) == {"inherited": False, "cloexec_after": True}
+    assert exec_while_pyos_pipe2_is_between_pipe_and_fcntl(how) == {
+        "inherited": False,
+        "cloexec_after": True,
+        "release_taken": False,
+    }
 
 
 @pytest.mark.parametrize("how", ["os.posix_spawn", "os.posix_spawnp", "subprocess"])
@@ -173,9 +183,14 @@ def test_after_install_a_spawn_waits_for_pyos_pipe2_to_set_close_on_exec(how):
     assert exec_while_pyos_pipe2_is_between_pipe_and_fcntl(f"installed {how}") == {
         "inherited": False,
         "cloexec_after": True,
+        "release_taken": False,
     }
 
 
 @pytest.mark.parametrize("how", ["os.posix_spawn", "os.posix_spawnp", "subprocess", "raw clone"])
 def test_control_a_child_started_without_the_fork_handlers_inherits_the_pipe(how):
-    assert exec_while_pyos_pipe2_is_between_pipe_and_fcntl(how) == {"inherited": True, "cloexec_after": True}
+    assert exec_while_pyos_pipe2_is_between_pipe_and_fcntl(how) == {
+        "inherited": True,
+        "cloexec_after": True,
+        "release_taken": True,
+    }
