@@ -37,7 +37,13 @@ _FORK_WARNING = r"This process \(pid=\d+\) is multi-threaded, use of \w+\(\) may
 
 
 class _ForkWarningFilter:
-    """Silences CPython's multi-threading fork warning for forks whose only other threads are Go's."""
+    """Silences CPython's multi-threading fork warning for forks whose only other threads are Go's.
+
+    Only a before hook: whatever Python runs around a fork costs it a copy of every page that code
+    writes to, in the parent and in the child. A forked child keeps the filter, as the parent keeps
+    it between forks, until its own next fork's before hook, which finds no Go threads in a child
+    and removes it before CPython counts the child's threads.
+    """
 
     def __init__(self) -> None:
         self._filter: tuple[object, ...] | None = None
@@ -45,14 +51,15 @@ class _ForkWarningFilter:
     def before(self) -> None:
         import warnings
 
-        self._remove()
-        if only_go_threads_besides_caller():
+        if not only_go_threads_besides_caller():
+            self._remove()
+        elif self._filter is None or not warnings.filters or warnings.filters[0] is not self._filter:
+            # Put first, or back in front of filters added since; left alone where it is first already:
+            # warnings.filterwarnings costs a fork several microseconds and invalidates every warning
+            # registry's cache.
+            self._remove()
             warnings.filterwarnings("ignore", message=_FORK_WARNING, category=DeprecationWarning)
             self._filter = warnings.filters[0]
-
-    def after_in_child(self) -> None:
-        # The child has no Go threads: CPython's own judgement applies to its forks.
-        self._remove()
 
     def _remove(self) -> None:
         if self._filter is not None:
@@ -70,9 +77,8 @@ _hooks_installed = False
 
 
 def install_hooks() -> None:
-    """Register, on 3.12+, the warning filter's at-fork hooks, once: importlib.reload(pyos) runs this again."""
+    """Register, on 3.12+, the warning filter's at-fork hook, once: importlib.reload(pyos) runs this again."""
     global _hooks_installed
     if _WARNS_ON_FORK_WITH_THREADS and not _hooks_installed:
         _hooks_installed = True
-        warning_filter = _ForkWarningFilter()
-        os.register_at_fork(before=warning_filter.before, after_in_child=warning_filter.after_in_child)
+        os.register_at_fork(before=_ForkWarningFilter().before)
