@@ -6,7 +6,7 @@
 # make dist         the sdist and the wheels of scripts/matrix.py (abi3 x86_64 and aarch64, cp313t), in dist/
 # make test-wheels  each wheel of dist/ in a fresh venv of every CPython it serves, then pytest
 # make macos-wheels the macOS wheels (arm64, x86_64) linked here, in build/macos; make macos-check checks them
-# make bench        pyos.pipe2 against os.pipe2: time, instructions, threads, import, fork
+# make bench        every cost three ways: bare CPython, with Go's floor, with pyos (docs/performance.md)
 # make soak         the soak test at 10**6 calls (make test runs 10**5)
 # make fork-control the fork stress with children that call into Go: the guard stops every one
 #
@@ -211,10 +211,25 @@ soak: $(STAMP)
 fork-control: $(STAMP)
 	GOGC=1 $(VPY) -W ignore::DeprecationWarning python_tests/fork_stress.py 200 --enter-go-in-child 2>/dev/null
 
+# Each figure three ways: bare CPython, CPython with Go's floor (bench/floor/: a Go c-shared library with one
+# no-op export, built as build.py builds the extension), CPython with pyos. The free-threaded figures need
+# scripts/interpreters.py's 3.13t; its venv gets pyos from this tree.
+FT_PYTHON := $(or $(PYOS_CACHE),$(HOME)/.cache/pyos)/3.13t/bin/python
+FT_BENCH_VENV := .venvs/bench-3.13t
+$(FT_BENCH_VENV)/.pyos-installed: $(PACKAGE_SOURCES)
+	$(FT_PYTHON) -m venv $(FT_BENCH_VENV)
+	$(FT_BENCH_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps .
+	touch $@
+
 bench: $(STAMP)
 	$(UV_INSTALL_INTO) $(VPY) -r bench/requirements.txt
 	$(VPY) bench/pipe2_bench.py
 	$(VPY) bench/callgrind_count.py
+	@if [ -x $(FT_PYTHON) ]; then \
+		$(MAKE) --no-print-directory $(FT_BENCH_VENV)/.pyos-installed && \
+		$(FT_BENCH_VENV)/bin/python bench/pipe2_bench.py --only threads,fork; \
+	else echo "make bench: no free-threaded CPython at $(FT_PYTHON):" \
+		"python3 scripts/interpreters.py provision 3.13t, then make bench"; fi
 
 clean:
 	rm -rf $(VENV) $(EMU_VENV) $(DEMO_VENV) .venvs build dist python/*.egg-info python/pyos/_pyosgo*.so
