@@ -111,16 +111,22 @@ leave_gate(void)
     pthread_mutex_unlock(&gate_mutex);
 }
 
+/* Where pipe2 is the system call there is no window for a fork to fall into, and a fork
+ * does not enter Go: Go's fork lock guards only the emulation. */
 static void
 before_any_fork(void)
 {
-    enter_gate();
+    if (!native_pipe2) {
+        enter_gate();
+    }
 }
 
 static void
 after_any_fork_in_parent(void)
 {
-    leave_gate();
+    if (!native_pipe2) {
+        leave_gate();
+    }
 }
 
 static void

@@ -18,13 +18,14 @@ _TYPE_CHECKING = False
 if _TYPE_CHECKING:
     from typing import Final
 
+    from ._install import install
+    from ._spawn import posix_spawn, posix_spawnp
+
 _load_extension()
 
 # After the load, which names the thread Go's runtime starts from: these modules import the extension.
 from . import _pyosgo  # noqa: E402
-from ._install import install  # noqa: E402
 from ._pyosgo import pipe, pipe2  # noqa: E402
-from ._spawn import posix_spawn, posix_spawnp  # noqa: E402
 
 __all__ = [
     "HAVE_NATIVE_PIPE2",
@@ -65,3 +66,15 @@ if sys.platform == "linux" and hasattr(_pyosgo, "O_DIRECT"):
     O_DIRECT: "Final[int]" = _pyosgo.O_DIRECT
 else:
     __all__.remove("O_DIRECT")
+
+
+def __getattr__(name: str) -> object:
+    # install, posix_spawn and posix_spawnp are imported on first use: most programs use neither, and their
+    # modules were a sixth of what pyos's Python adds to the import.
+    if name not in ("install", "posix_spawn", "posix_spawnp"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value: object = getattr(import_module("._install" if name == "install" else "._spawn", __name__), name)
+    globals()[name] = value
+    return value
