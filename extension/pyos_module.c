@@ -10,7 +10,7 @@
  * marks every child, also one that CPython is not told about, and a child is
  * served by the system calls themselves. Should anything still call into Go in a
  * child, pyos_go_entry_guard stops it with a message rather than let it hang.
- * The same handler holds Go's fork lock across every fork of the process, so that
+ * Where pipe2 is emulated, the same handler holds Go's fork lock across every fork, so that
  * no fork, whoever makes it, splits an emulated pipe2 from its flags; pyos's
  * posix_spawn, which runs no fork handler, passes the same gate.
  */

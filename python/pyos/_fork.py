@@ -6,7 +6,7 @@ calls into Go can hang for good. The extension keeps every forked child out of G
 on its own (extension/pyos_module.c): a pthread_atfork handler marks the child, of
 any fork, and the child's pipe2 and pipe are served by the system calls.
 
-The same handler holds Go's fork lock (syscall.ForkLock) across every fork, so
+Where pipe2 is emulated, the same handler holds Go's fork lock (syscall.ForkLock) across every fork, so
 that no fork splits an emulated pipe2 from its flags.
 
 What needs CPython's fork machinery is registered here with os.register_at_fork,
