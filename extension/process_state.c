@@ -68,37 +68,39 @@ record_process_state(void)
 }
 
 #ifdef __APPLE__
-/* Whether Python's signal module has sig ignored: what CPython set, or found at its start, or
- * was told by signal.signal. */
-static int
-python_ignores(int sig)
+/* Python's signal module's getsignal and SIG_IGN (new references), or NULLs where it cannot tell. */
+static void
+python_signal_view(PyObject **getsignal, PyObject **ignore)
 {
-    PyObject *signal_module, *handler, *ignore;
-    int ignored = 0;
+    PyObject *signal_module = PyImport_ImportModule("signal");
 
-    signal_module = PyImport_ImportModule("signal");
-    if (signal_module == NULL) {
-        PyErr_Clear();
-        return 0;
+    *getsignal = *ignore = NULL;
+    if (signal_module != NULL) {
+        *getsignal = PyObject_GetAttrString(signal_module, "getsignal");
+        *ignore = PyObject_GetAttrString(signal_module, "SIG_IGN");
+        Py_DECREF(signal_module);
     }
-    handler = PyObject_CallMethod(signal_module, "getsignal", "i", sig);
-    ignore = PyObject_GetAttrString(signal_module, "SIG_IGN");
-    if (handler != NULL && ignore != NULL) {
-        ignored = PyObject_RichCompareBool(handler, ignore, Py_EQ) == 1;
-    }
-    PyErr_Clear(); /* a signal number the module does not take */
-    Py_XDECREF(handler);
-    Py_XDECREF(ignore);
-    Py_DECREF(signal_module);
-    return ignored;
-}
-#else
-static int
-python_ignores(int Py_UNUSED(sig))
-{
-    return 0;
+    PyErr_Clear();
 }
 #endif
+
+/* Whether Python's signal module has sig ignored: what CPython set, or found at its start, or
+ * was told by signal.signal. Asked on macOS only (see record_process_state). */
+static int
+python_ignores(PyObject *getsignal, PyObject *ignore, int sig)
+{
+    PyObject *handler;
+    int ignored;
+
+    if (getsignal == NULL || ignore == NULL) {
+        return 0;
+    }
+    handler = PyObject_CallFunction(getsignal, "i", sig);
+    ignored = handler != NULL && PyObject_RichCompareBool(handler, ignore, Py_EQ) == 1;
+    PyErr_Clear(); /* a signal number the module does not take */
+    Py_XDECREF(handler);
+    return ignored;
+}
 
 /* Each signal ignored before the load is ignored again, through Go's os/signal, so that Go's
  * runtime knows it: a Go write to a broken pipe then fails with EPIPE, as Python's do. Go
@@ -106,13 +108,19 @@ python_ignores(int Py_UNUSED(sig))
 static void
 restore_ignored_signals(void)
 {
+    PyObject *getsignal = NULL, *ignore = NULL;
     int sig;
 
+#ifdef __APPLE__
+    python_signal_view(&getsignal, &ignore);
+#endif
     for (sig = 1; sig < NSIG; sig++) {
-        if ((sigismember(&ignored_at_load, sig) == 1 || python_ignores(sig)) && !is_ignored(sig)) {
+        if ((sigismember(&ignored_at_load, sig) == 1 || python_ignores(getsignal, ignore, sig)) && !is_ignored(sig)) {
             pyos_go_ignore_signal(sig);
         }
     }
+    Py_XDECREF(getsignal);
+    Py_XDECREF(ignore);
 }
 
 static int
