@@ -17,6 +17,7 @@
 
 #include "pyos_module.h"
 #include "process_state.h"
+#include "go_threads.h"
 #include "_cgo_export.h" /* the Go functions of go_exports.go */
 
 #include <errno.h>
@@ -26,9 +27,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
-#ifdef __APPLE__
-#include <mach/mach.h>
-#endif
 
 /* After the includes: the rule is for this file, whatever flags gopy's package gives the
  * compiler (among them -Wno-error and -Wno-implicit-function-declaration, under which a
@@ -141,6 +139,13 @@ after_any_fork_in_child(void)
     gate_depth = 0;
     fork_generation++;
     in_forked_child = 1;
+    pyos_go_threads_after_fork_in_child();
+}
+
+int
+pyos_in_forked_child(void)
+{
+    return in_forked_child;
 }
 
 void
@@ -360,58 +365,11 @@ call_in_fork_gate_impl(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kw
     return result;
 }
 
-PyDoc_STRVAR(mach_thread_count_doc,
-"_mach_thread_count($module, /)\n"
-"--\n"
-"\n"
-"macOS: the threads of this Mach task, counted as CPython counts them for its\n"
-"fork warning; 0 where that fails, and on other systems.");
-
-static PyObject *
-mach_thread_count_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
-{
-    long count = 0;
-#ifdef __APPLE__
-    /* task_for_pid and task_threads, as posixmodule's get_number_of_os_threads;
-     * unlike it, the ports and the array are given back. */
-    task_t task;
-    thread_act_array_t threads;
-    mach_msg_type_number_t n = 0, i;
-
-    if (task_for_pid(mach_task_self(), getpid(), &task) == KERN_SUCCESS) {
-        if (task_threads(task, &threads, &n) == KERN_SUCCESS) {
-            count = (long)n;
-            for (i = 0; i < n; i++) {
-                mach_port_deallocate(mach_task_self(), threads[i]);
-            }
-            vm_deallocate(mach_task_self(), (vm_address_t)threads, n * sizeof(*threads));
-        }
-        mach_port_deallocate(mach_task_self(), task);
-    }
-#endif
-    return PyLong_FromLong(count);
-}
-
-PyDoc_STRVAR(go_thread_count_doc,
-"_go_thread_count($module, /)\n"
-"--\n"
-"\n"
-"The OS threads Go's runtime owns in this process; 0 in a forked child, which\n"
-"has none of them and must not enter Go.");
-
-static PyObject *
-go_thread_count_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
-{
-    return PyLong_FromLong(in_forked_child ? 0 : pyos_go_threads());
-}
-
 static PyMethodDef pyos_functions[] = {
     {"pipe2", (PyCFunction)pipe2_impl, METH_O, pipe2_doc},
     {"pipe", (PyCFunction)pipe_impl, METH_NOARGS, pipe_doc},
     {"_call_in_fork_gate", (PyCFunction)(void (*)(void))call_in_fork_gate_impl, METH_VARARGS | METH_KEYWORDS,
      call_in_fork_gate_doc},
-    {"_mach_thread_count", (PyCFunction)mach_thread_count_impl, METH_NOARGS, mach_thread_count_doc},
-    {"_go_thread_count", (PyCFunction)go_thread_count_impl, METH_NOARGS, go_thread_count_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -436,7 +394,7 @@ add_public_functions(PyObject *m)
     PyObject *module_name;
     int res;
 
-    if (PyModule_AddFunctions(m, pyos_functions) < 0) {
+    if (PyModule_AddFunctions(m, pyos_functions) < 0 || pyos_go_threads_add_functions(m) < 0) {
         return -1;
     }
     module_name = PyUnicode_FromString("pyos");
@@ -493,6 +451,7 @@ pyos_module_init(PyObject *m)
     struct pyos_go_config config;
     int err;
 
+    pyos_unmark_loading_thread();
     if (read_runtime_version() < 0) {
         return -1;
     }

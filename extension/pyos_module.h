@@ -18,11 +18,15 @@ struct pyos_go_config {
     char *version;
 };
 
-/* Adds pipe2, pipe, _mach_thread_count, _go_thread_count, HAVE_NATIVE_PIPE2, O_NONBLOCK,
- * O_CLOEXEC, O_DIRECT and __version__ to m, gives the process back what Go's start changed
- * (process_state.h) and registers the fork handlers: 0 on success, -1 with an exception set.
+/* Adds pipe2, pipe, _call_in_fork_gate, HAVE_NATIVE_PIPE2, O_NONBLOCK, O_CLOEXEC, O_DIRECT,
+ * __version__ and go_threads.h's functions to m, gives the loading thread its name back
+ * (go_threads.h) and the process what Go's start changed (process_state.h), and registers
+ * the fork handlers: 0 on success, -1 with an exception set.
  * build.py has pybindgen call it in the module's init function, right after PyModule_Create. */
 int pyos_module_init(PyObject *m);
+
+/* Whether this process is a forked child of the one that loaded the extension, which must not enter Go. */
+int pyos_in_forked_child(void);
 
 /* Called by Go's runtime at every call from C into Go (runtime.SetCgoTraceback's
  * context function, set in go_entry_guard.go): in a forked child it aborts. */

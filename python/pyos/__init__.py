@@ -5,13 +5,12 @@ the same exceptions as ``os.pipe2(flags)``. pipe2 and pipe are builtins of the
 extension ``_pyosgo``, written in C as CPython's posixmodule writes os.pipe2 and
 os.pipe (extension/pyos_module.c in the source tree), over the Go package
 github.com/pyos-project/pyos/pyos. A process forked from this one never enters
-Go: the extension serves it with the system calls themselves (see _fork).
+Go: the extension serves it with the system calls themselves.
 """
 
 import os as _os
 import sys
 
-from . import _fork
 from ._goruntime import load_extension as _load_extension
 
 _TYPE_CHECKING = False
@@ -23,7 +22,7 @@ if _TYPE_CHECKING:
 
 _load_extension()
 
-# After the load, which names the thread Go's runtime starts from: these modules import the extension.
+# After the load, which refuses it where Go's runtime could not start.
 from . import _pyosgo  # noqa: E402
 from ._pyosgo import pipe, pipe2  # noqa: E402
 
@@ -43,7 +42,6 @@ __all__ = [
 
 __version__: str = _pyosgo.__version__
 
-_fork.install_hooks()
 
 # os.fork itself: the extension keeps the child out of Go and pyos's at-fork hooks
 # keep Go's own threads from triggering CPython's multi-threading warning, and being

@@ -24,6 +24,11 @@ def NumHandles() -> int: ...  # gopy's live handle count; the binding never make
 # func(*args, **kwargs) with no emulated pipe2 between pipe and fcntl meanwhile.
 def _call_in_fork_gate(func: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T: ...
 
-# macOS: the count of the Mach task's threads CPython's fork warning makes, 0 where it fails.
-def _mach_thread_count() -> int: ...
+# Before a fork: CPython's fork warning ignored where the only threads besides the caller's are Go's.
+def _fork_warning_before() -> None: ...
+
+# The OS threads CPython counts for its fork warning, and Go's among them; (0, 0) where it counts none.
+def _thread_counts() -> tuple[int, int]: ...
 def _go_thread_count() -> int: ...  # the OS threads Go's runtime owns (runtime/metrics)
+
+_GO_THREAD_NAME: str  # the name Go's threads have on Linux
