@@ -29,6 +29,7 @@ build/bench/results-VERSION.png; make bench copies nothing into docs/.
 from __future__ import annotations
 
 import datetime
+import importlib.util
 import json
 import os
 import platform
@@ -106,12 +107,17 @@ FORK_PROBE = textwrap.dedent(
 
 
 class Kinds:
-    """The interpreters' environment: the floor's directory on the path, run from outside the source tree."""
+    """The interpreters' environment, run from outside the source tree: one directory first on the path holds the
+    floor and a copy of the installed pyos (its compiled modules too), so that finding either costs the same."""
 
     def __init__(self, floor_dir: Path) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="pyos-bench-"))
         for module in floor_dir.glob(f"{floor.MODULE}*"):
             shutil.copyfile(module, self.dir / module.name)
+        installed = importlib.util.find_spec("pyos")
+        if installed is None or installed.origin is None:
+            raise SystemExit("pipe2_bench.py: pyos is not installed in this interpreter (make install)")
+        shutil.copytree(Path(installed.origin).parent, self.dir / "pyos")  # copy2: the .pyc files stay valid
         self.env = {**os.environ, "PYTHONPATH": str(self.dir)}
         self.workers: dict[str, subprocess.Popen[str]] = {}
 

@@ -3,7 +3,7 @@
  * CPython 3.12+ warns on fork() from a process in which it counts more than one OS thread
  * ("This process (pid=N) is multi-threaded, use of fork() may lead to deadlocks in the
  * child."). Go's runtime threads would make it warn at every fork, though no child of pyos
- * enters Go. So before each fork (os.register_at_fork, from pyos._goruntime) the judgement
+ * enters Go. So before each fork (os.register_at_fork, at module init) the judgement
  * puts two filters first in warnings.filters that ignore that warning where the only threads
  * besides the caller's are Go's, and takes them out otherwise: a warning the user's threads
  * cause is never hidden. It is C, and writes to as little memory as it can, because what runs
@@ -451,6 +451,41 @@ pyos_go_threads_add_functions(PyObject *m)
         return -1;
     }
     return PyModule_AddStringConstant(m, "_GO_THREAD_NAME", GO_THREAD_NAME);
+}
+
+int
+pyos_register_fork_warning_hook(PyObject *m, long runtime_version)
+{
+    static int registered;
+    PyObject *hook, *os, *args = NULL, *kwargs = NULL, *result = NULL;
+
+    if (registered || runtime_version < 0x030C0000) {
+        return 0;
+    }
+    hook = PyObject_GetAttrString(m, "_fork_warning_before");
+    os = hook == NULL ? NULL : PyImport_ImportModule("os");
+    if (os != NULL) {
+        args = PyTuple_New(0);
+        kwargs = args == NULL ? NULL : Py_BuildValue("{sO}", "before", hook);
+    }
+    if (kwargs != NULL) {
+        PyObject *register_at_fork = PyObject_GetAttrString(os, "register_at_fork");
+
+        if (register_at_fork != NULL) {
+            result = PyObject_Call(register_at_fork, args, kwargs);
+            Py_DECREF(register_at_fork);
+        }
+    }
+    Py_XDECREF(kwargs);
+    Py_XDECREF(args);
+    Py_XDECREF(os);
+    Py_XDECREF(hook);
+    if (result == NULL) {
+        return -1;
+    }
+    Py_DECREF(result);
+    registered = 1;
+    return 0;
 }
 
 void

@@ -52,7 +52,9 @@ static int native_pipe2;
 static int emulated_flags;
 static int packet_mode;
 
-/* Whether the running CPython is older than 3.10, whose int converter refused floats itself. */
+/* The running CPython's sys.hexversion, and whether it is older than 3.10, whose int converter
+ * refused floats itself. */
+static long runtime_version;
 static int runtime_before_3_10;
 
 /* Where pipe2 is emulated, a forked child holds this lock from pipe to the last
@@ -440,6 +442,7 @@ read_runtime_version(void)
     if (version == -1 && PyErr_Occurred()) {
         return -1;
     }
+    runtime_version = version;
     runtime_before_3_10 = version < 0x030A0000;
     return 0;
 }
@@ -481,7 +484,7 @@ pyos_module_init(PyObject *m)
         }
         atfork_registered = 1;
     }
-    if (add_public_functions(m) < 0) {
+    if (add_public_functions(m) < 0 || pyos_register_fork_warning_hook(m, runtime_version) < 0) {
         return -1;
     }
 #ifdef Py_GIL_DISABLED

@@ -11,8 +11,6 @@ Go: the extension serves it with the system calls themselves.
 import os as _os
 import sys
 
-from ._goruntime import load_extension as _load_extension
-
 _TYPE_CHECKING = False
 if _TYPE_CHECKING:
     from typing import Final
@@ -20,9 +18,73 @@ if _TYPE_CHECKING:
     from ._install import install
     from ._spawn import posix_spawn, posix_spawnp
 
-_load_extension()
+_LIMITS = "/proc/self/limits"
+_STAT = "/proc/self/stat"
+# vsize, the 23rd field of /proc/self/stat (the address space in use in bytes), counted
+# from the state, the field after the name.
+_VSIZE = 20
+# The free address space below which Go's start is refused: with less, Go adapts its
+# reservations and then fails, early or late (docs/performance.md has the measurements).
+_ADDRESS_SPACE_NEEDED = 2 << 30
+_MiB = 1 << 20
 
-# After the load, which refuses it where Go's runtime could not start.
+
+def _check_address_space_limit() -> None:
+    """Raise ImportError where RLIMIT_AS leaves Go's runtime too little address space to start."""
+    if not _address_space_may_be_limited():
+        return
+    import resource
+
+    limit, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if limit == resource.RLIM_INFINITY:
+        return
+    in_use = _address_space_in_use()
+    if limit - in_use < _ADDRESS_SPACE_NEEDED:
+        raise ImportError(
+            f"pyos cannot start Go's runtime under this address-space limit: RLIMIT_AS (ulimit -v) is "
+            f"{limit // _MiB} MiB and this process already uses {in_use // _MiB} MiB of it, but Go reserves "
+            f"about 1.6 GiB of address space (not memory) as it starts, and pyos needs "
+            f"{_ADDRESS_SPACE_NEEDED // _MiB} MiB free. Raise the limit (ulimit -v unlimited, or "
+            "resource.setrlimit(resource.RLIMIT_AS, ...)) before importing pyos."
+        )
+
+
+def _address_space_may_be_limited() -> bool:
+    """False where /proc/self/limits gives RLIMIT_AS's soft limit as unlimited, the usual case, which then costs no
+    import of resource; True otherwise."""
+    try:
+        limits = _read_small(_LIMITS, 4096)
+    except OSError:
+        return True
+    for line in limits.splitlines():
+        if line.startswith(b"Max address space "):
+            return line.split()[3:4] != [b"unlimited"]
+    return True
+
+
+def _address_space_in_use() -> int:
+    try:
+        return int(_read_small(_STAT).rpartition(b")")[2].split()[_VSIZE])
+    except (OSError, IndexError):
+        return 0  # no /proc: the whole limit is taken for free
+
+
+def _read_small(path: str, size: int = 1024) -> bytes:
+    # os.open and os.read: open()'s file objects cost the import several times the system calls themselves.
+    # os.open's fds are non-inheritable (PEP 446; O_CLOEXEC where the OS has it) without the flag.
+    fd = _os.open(path, _os.O_RDONLY)
+    try:
+        return _os.read(fd, size)
+    finally:
+        _os.close(fd)
+
+
+# Loading the extension starts Go's runtime, which reserves a large range of address space at once (not memory: its
+# heap's page summaries and arena index). A Go runtime that cannot reserve it dies with the whole process, so the
+# load is refused, with an ImportError, where RLIMIT_AS leaves too little room. These functions are here, not in a
+# module of their own, which would cost the import more than they do (docs/performance.md).
+_check_address_space_limit()
+
 from . import _pyosgo  # noqa: E402
 from ._pyosgo import pipe, pipe2  # noqa: E402
 
@@ -43,8 +105,8 @@ __all__ = [
 __version__: str = _pyosgo.__version__
 
 
-# os.fork itself: the extension keeps the child out of Go and pyos's at-fork hooks
-# keep Go's own threads from triggering CPython's multi-threading warning, and being
+# os.fork itself: the extension keeps the child out of Go and its at-fork hook keeps
+# Go's own threads from triggering CPython's multi-threading warning, and being
 # the very same function keeps CPython's warning, when other threads do exist,
 # pointing at the caller's line rather than at pyos.
 fork = _os.fork
