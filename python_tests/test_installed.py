@@ -29,9 +29,7 @@ def test_pyos_is_imported_from_site_packages_not_the_source_tree():
 
 def test_package_ships_the_facade_the_extension_and_py_typed_only():
     files = sorted(p.name for p in PACKAGE_DIR.iterdir() if p.name != "__pycache__")
-    assert files == sorted(
-        ["__init__.py", "_install.py", "_spawn.py", "py.typed", "_pyosgo.pyi", EXTENSION]
-    )
+    assert files == sorted(["__init__.py", "_install.py", "_spawn.py", "py.typed", "_pyosgo.pyi", EXTENSION])
     if sysconfig.get_config_var("Py_GIL_DISABLED"):
         assert "_pyosgo" + sysconfig.get_config_var("EXT_SUFFIX") == EXTENSION
     else:
