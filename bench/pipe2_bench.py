@@ -55,12 +55,12 @@ SECTIONS = ("per-call", "import", "rss", "fork", "threads")
 ROUNDS = 21
 CALLS = 20_000
 GO_CALLS = 200_000
-PROCESS_RUNS = 25
+PROCESS_RUNS = 61
 RSS_RUNS = 5
 THREAD_ROUNDS = 15
 THREAD_CALLS = 20_000
-FORK_ROUNDS = 31
-FORKS_PER_ROUND = 100
+FORK_ROUNDS = 51
+FORKS_PER_ROUND = 200
 O_CLOEXEC_NONBLOCK = os.O_CLOEXEC | os.O_NONBLOCK
 
 # figure -> (pyos/floor target, True if pyos must stay at or below it, False if at or above), issue 27's:

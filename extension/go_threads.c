@@ -338,7 +338,7 @@ place_filters(PyObject *filters, int only_go)
 }
 
 /* warnings.filters where it is a list (a new reference); NULL with no exception where it is not, or where
- * warnings is not imported and need_it is 0. */
+ * warnings is not imported and need_it is 0 (then no filter of ours is in it either). */
 static PyObject *
 warnings_filters(int need_it)
 {
@@ -376,29 +376,38 @@ fork_warning_before_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignore
 {
     PyObject *filters;
     long counted, go_threads;
-    int only_go, err = 0;
+    int only_go, err;
 
-    /* warnings first: its import may run Python code, and so let another thread in. */
-    filters = warnings_filters(1);
-    if (filters == NULL && PyErr_Occurred()) {
-        return NULL;
-    }
 #ifdef Py_GIL_DISABLED
     PyMutex_Lock(&judgement_lock);
 #endif
     thread_counts(&counted, &go_threads);
-    only_go = go_threads > 0 && counted - go_threads <= 1;
-    if (filters != NULL) {
-        err = place_filters(filters, only_go);
-    }
 #ifdef Py_GIL_DISABLED
     PyMutex_Unlock(&judgement_lock);
 #endif
-    Py_XDECREF(filters);
+    only_go = go_threads > 0 && counted - go_threads <= 1;
+    /* Before the filters are looked at: importing warnings, where a judgement needs it, may run
+     * Python code, and so let another thread fork. */
+    filters = warnings_filters(only_go);
+    if (filters == NULL) {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        Py_INCREF(Py_None); /* not Py_RETURN_NONE: see bench/floor/floor_module.c */
+        return Py_None;
+    }
+#ifdef Py_GIL_DISABLED
+    PyMutex_Lock(&judgement_lock);
+#endif
+    err = place_filters(filters, only_go);
+#ifdef Py_GIL_DISABLED
+    PyMutex_Unlock(&judgement_lock);
+#endif
+    Py_DECREF(filters);
     if (err < 0) {
         return NULL;
     }
-    Py_INCREF(Py_None); /* not Py_RETURN_NONE: see bench/floor/floor_module.c */
+    Py_INCREF(Py_None);
     return Py_None;
 }
 
