@@ -12,13 +12,13 @@ pyos's //go:debug defaults. So what it costs is what Go's runtime costs pyos.
 
 from __future__ import annotations
 
-import importlib.util
 import os
+import runpy
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
+from types import SimpleNamespace
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -27,13 +27,10 @@ TAGS = "pyos_floor,pyos_extension"  # pyos_extension: extension/godebug.go's tag
 MODULE = "_gofloor"
 
 
-def release_build() -> ModuleType:
-    """build.py, the one home of the release build's flags."""
-    spec = importlib.util.spec_from_file_location("pyos_release_build", ROOT / "build.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def release_build() -> SimpleNamespace:
+    """build.py's functions and constants, the one home of the release build's flags (run by path: a module named
+    "build" could be PyPI's build package)."""
+    return SimpleNamespace(**runpy.run_path(str(ROOT / "build.py"), run_name="pyos_release_build"))
 
 
 def build(python: str) -> Path:

@@ -56,6 +56,22 @@ static PyObject *our_filters[2];
 static PyMutex judgement_lock;
 #endif
 
+static void
+lock_judgement(void)
+{
+#ifdef Py_GIL_DISABLED
+    PyMutex_Lock(&judgement_lock);
+#endif
+}
+
+static void
+unlock_judgement(void)
+{
+#ifdef Py_GIL_DISABLED
+    PyMutex_Unlock(&judgement_lock);
+#endif
+}
+
 #ifdef __linux__
 
 /* The loading thread's name, given back at module init; empty until the constructor has run. */
@@ -248,6 +264,7 @@ go_thread_count(void)
 static void
 thread_counts(long *counted, long *go_threads)
 {
+    lock_judgement();
     *counted = cpython_thread_count();
 #if defined(__linux__)
     *go_threads = *counted > 0 ? go_thread_count_by_name() : 0;
@@ -259,6 +276,7 @@ thread_counts(long *counted, long *go_threads)
     if (*counted <= 0) {
         *counted = 0;
     }
+    unlock_judgement();
 }
 
 /* The filters that ignore CPython's warning in this process, as _warnings compares them: plain text is
@@ -378,13 +396,7 @@ fork_warning_before_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignore
     long counted, go_threads;
     int only_go, err;
 
-#ifdef Py_GIL_DISABLED
-    PyMutex_Lock(&judgement_lock);
-#endif
     thread_counts(&counted, &go_threads);
-#ifdef Py_GIL_DISABLED
-    PyMutex_Unlock(&judgement_lock);
-#endif
     only_go = go_threads > 0 && counted - go_threads <= 1;
     /* Before the filters are looked at: importing warnings, where a judgement needs it, may run
      * Python code, and so let another thread fork. */
@@ -396,13 +408,9 @@ fork_warning_before_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignore
         Py_INCREF(Py_None); /* not Py_RETURN_NONE: see bench/floor/floor_module.c */
         return Py_None;
     }
-#ifdef Py_GIL_DISABLED
-    PyMutex_Lock(&judgement_lock);
-#endif
+    lock_judgement();
     err = place_filters(filters, only_go);
-#ifdef Py_GIL_DISABLED
-    PyMutex_Unlock(&judgement_lock);
-#endif
+    unlock_judgement();
     Py_DECREF(filters);
     if (err < 0) {
         return NULL;
@@ -423,13 +431,7 @@ thread_counts_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
     long counted, go_threads;
 
-#ifdef Py_GIL_DISABLED
-    PyMutex_Lock(&judgement_lock);
-#endif
     thread_counts(&counted, &go_threads);
-#ifdef Py_GIL_DISABLED
-    PyMutex_Unlock(&judgement_lock);
-#endif
     return Py_BuildValue("(ll)", counted, go_threads);
 }
 
