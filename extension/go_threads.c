@@ -123,11 +123,11 @@ cpython_thread_count(void)
     return field == NULL ? 0 : atol(field);
 }
 
-/* The thread ids listed at the last reading of the names, and how many were Go's; -1: none yet. */
+/* The thread ids listed at the last reading, CPython's count and how many were Go's then; -1: none yet. */
 #define CACHED_TIDS 256
 static int cached_tids[CACHED_TIDS];
 static int cached_count = -1;
-static long cached_go_threads;
+static long cached_counted, cached_go_threads;
 
 /* Lists the directory dir's numeric entries into tids (at most CACHED_TIDS): their number, or -1. */
 static int
@@ -186,36 +186,41 @@ count_named(int dir, const int tids[CACHED_TIDS], int count)
     return named;
 }
 
-/* How many threads /proc/self/task names GO_THREAD_NAME: the names are read when the list of
- * threads is not the last one's (more threads than the cache holds: every time); 0 without it. */
-static long
-go_thread_count_by_name(void)
+/* CPython's count and how many of the threads /proc/self/task lists are named GO_THREAD_NAME, both read
+ * again only when the list is not the last reading's: while it is the same, so is which threads are Go's,
+ * all the judgement needs (CPython's count could differ then only in a process renamed to or from a name
+ * with a space since, which can keep a warning but never hide one of the user's threads). With more
+ * threads than the cache holds, both are read every time, the names of the first CACHED_TIDS only, which
+ * too can only keep a warning. */
+static void
+linux_thread_counts(long *counted, long *go_threads)
 {
     int tids[CACHED_TIDS];
     int dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC), count;
-    long named = 0;
 
+    *go_threads = 0;
     if (dir < 0) {
-        return 0;
+        *counted = cpython_thread_count();
+        return;
     }
     count = list_tids(dir, tids);
-    if (count > CACHED_TIDS) {
-        /* Too many to hold: those beyond the first CACHED_TIDS are not counted, which can only keep a warning. */
-        named = count_named(dir, tids, CACHED_TIDS);
+    if (count >= 0 && count == cached_count && memcmp(tids, cached_tids, (size_t)count * sizeof *tids) == 0) {
+        *counted = cached_counted;
+        *go_threads = cached_go_threads;
     }
-    else if (count >= 0) {
-        if (count == cached_count && memcmp(tids, cached_tids, (size_t)count * sizeof *tids) == 0) {
-            named = cached_go_threads;
+    else {
+        *counted = cpython_thread_count();
+        if (count >= 0 && *counted > 0) {
+            *go_threads = count_named(dir, tids, count < CACHED_TIDS ? count : CACHED_TIDS);
         }
-        else {
-            named = count_named(dir, tids, count);
+        if (count >= 0 && count <= CACHED_TIDS) {
             memcpy(cached_tids, tids, (size_t)count * sizeof *tids);
             cached_count = count;
-            cached_go_threads = named;
+            cached_counted = *counted;
+            cached_go_threads = *go_threads;
         }
     }
     close(dir);
-    return named;
 }
 
 #else /* !__linux__ */
@@ -265,16 +270,19 @@ static void
 thread_counts(long *counted, long *go_threads)
 {
     lock_judgement();
-    *counted = cpython_thread_count();
 #if defined(__linux__)
-    *go_threads = *counted > 0 ? go_thread_count_by_name() : 0;
-#elif defined(__APPLE__)
+    linux_thread_counts(counted, go_threads);
+#else
+    *counted = cpython_thread_count();
+#if defined(__APPLE__)
     *go_threads = *counted > 0 ? go_thread_count() : 0;
 #else
     *go_threads = 0;
 #endif
+#endif
     if (*counted <= 0) {
         *counted = 0;
+        *go_threads = 0;
     }
     unlock_judgement();
 }
