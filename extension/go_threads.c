@@ -129,7 +129,7 @@ static int cached_tids[CACHED_TIDS];
 static int cached_count = -1;
 static long cached_counted, cached_go_threads;
 
-/* Lists the directory dir's numeric entries into tids (at most CACHED_TIDS): their number, or -1. */
+/* Lists the numeric entries of dir, freshly opened, into tids (at most CACHED_TIDS): their number, or -1. */
 static int
 list_tids(int dir, int tids[CACHED_TIDS])
 {
@@ -141,9 +141,6 @@ list_tids(int dir, int tids[CACHED_TIDS])
     int count = 0;
     long n, at;
 
-    if (lseek(dir, 0, SEEK_SET) != 0) {
-        return -1;
-    }
     while ((n = syscall(SYS_getdents64, dir, buffer.bytes, sizeof buffer.bytes)) > 0) {
         for (at = 0; at < n;) {
             /* struct linux_dirent64: d_ino (8 bytes), d_off (8), d_reclen (2), d_type (1), d_name. */

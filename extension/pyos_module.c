@@ -52,10 +52,8 @@ static int native_pipe2;
 static int emulated_flags;
 static int packet_mode;
 
-/* The running CPython's sys.hexversion, and whether it is older than 3.10, whose int converter
- * refused floats itself. */
+/* The running CPython's sys.hexversion: before 3.10, its int converter refused floats itself. */
 static long runtime_version;
-static int runtime_before_3_10;
 
 /* Where pipe2 is emulated, a forked child holds this lock from pipe to the last
  * fcntl, and the child's own forks take it, so that no grandchild inherits a pipe
@@ -262,7 +260,7 @@ as_c_int(PyObject *arg)
     int overflow;
     long value;
 
-    if (runtime_before_3_10 && PyFloat_Check(arg)) {
+    if (runtime_version < 0x030A0000 && PyFloat_Check(arg)) {
         PyErr_SetString(PyExc_TypeError, "integer argument expected, got float");
         return -1;
     }
@@ -443,7 +441,6 @@ read_runtime_version(void)
         return -1;
     }
     runtime_version = version;
-    runtime_before_3_10 = version < 0x030A0000;
     return 0;
 }
 
