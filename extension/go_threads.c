@@ -262,11 +262,11 @@ go_thread_count(void)
 }
 
 /* The number of OS threads CPython counts for its fork warning, and how many of them are Go's: 0 and 0 where
- * CPython's count fails (it counts the threading module's threads then, which Go's never are). */
+ * CPython's count fails (it counts the threading module's threads then, which Go's never are). The caller
+ * holds the judgement's lock. */
 static void
 thread_counts(long *counted, long *go_threads)
 {
-    lock_judgement();
 #if defined(__linux__)
     linux_thread_counts(counted, go_threads);
 #else
@@ -281,7 +281,6 @@ thread_counts(long *counted, long *go_threads)
         *counted = 0;
         *go_threads = 0;
     }
-    unlock_judgement();
 }
 
 /* The filters that ignore CPython's warning in this process, as _warnings compares them: plain text is
@@ -399,13 +398,17 @@ fork_warning_before_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignore
 {
     PyObject *filters;
     long counted, go_threads;
-    int only_go, err;
+    int only_go, ours_placed, err;
 
+    lock_judgement();
     thread_counts(&counted, &go_threads);
     only_go = go_threads > 0 && counted - go_threads <= 1;
-    /* Before the filters are looked at: importing warnings, where a judgement needs it, may run
-     * Python code, and so let another thread fork. */
-    filters = warnings_filters(only_go);
+    ours_placed = our_filters[0] != NULL;
+    unlock_judgement();
+    /* Where the user's threads run and no filter of ours is placed, there is nothing to do. Otherwise the
+     * filters are fetched before they are looked at: importing warnings, where a judgement needs it, may
+     * run Python code, and so let another thread fork. */
+    filters = only_go || ours_placed ? warnings_filters(only_go) : NULL;
     if (filters == NULL) {
         if (PyErr_Occurred()) {
             return NULL;
@@ -436,7 +439,9 @@ thread_counts_impl(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
     long counted, go_threads;
 
+    lock_judgement();
     thread_counts(&counted, &go_threads);
+    unlock_judgement();
     return Py_BuildValue("(ll)", counted, go_threads);
 }
 
